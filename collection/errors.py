@@ -1,0 +1,6 @@
+class LabelRejected(Exception):
+    """A label that cannot be stored; the message says why and what to do."""
+
+
+class EnrollmentClosed(Exception):
+    """The study is not accepting annotators; the message says why."""

@@ -1,0 +1,77 @@
+"""Dataset export: TRL preference rows (prompt, chosen, rejected) plus the metadata a
+causal analysis needs (treatment, position, propensity, annotator covariates)."""
+
+import json
+from collections.abc import Iterator
+
+from annotators.models import CovariateResponse
+from collection.models import Label, Study
+
+EXPORT_CHUNK = 1000
+
+
+def dataset_rows(*, study: Study) -> Iterator[dict[str, object]]:
+    """One row per current (not superseded) label, in label order.
+
+    Ties are left out: TRL's format has no way to say neither side won. Attention checks
+    are included and flagged so a trainer can drop them.
+    """
+    covariates: dict[int, object] = {}
+    if study.covariate_schema_id:
+        covariates = dict(
+            CovariateResponse.objects.filter(schema_id=study.covariate_schema_id).values_list(
+                "annotator_id", "answers"
+            )
+        )
+    labels = (
+        Label.objects.filter(study=study, superseded_by__isnull=True)
+        .exclude(choice=Label.Choice.TIE)
+        .select_related(
+            "assignment__annotator",
+            "assignment__stimulus__prompt",
+            "assignment__stimulus__control",
+            "assignment__stimulus__treated",
+        )
+        .order_by("pk")
+    )
+    for label in labels.iterator(chunk_size=EXPORT_CHUNK):
+        assignment = label.assignment
+        stimulus = assignment.stimulus
+        treated_won = label.outcome == 1.0
+        winner, loser = (
+            (stimulus.treated, stimulus.control)
+            if treated_won
+            else (stimulus.control, stimulus.treated)
+        )
+        yield {
+            "prompt": stimulus.prompt.text,
+            "chosen": winner.text,
+            "rejected": loser.text,
+            "study": study.slug,
+            "label_id": label.pk,
+            "stimulus_id": stimulus.pk,
+            "cell": stimulus.cell,
+            "treatment": stimulus.treatment,
+            "provenance": stimulus.provenance,
+            "chosen_is_treated": treated_won,
+            "treated_on_left": assignment.treated_on_left,
+            "choice": label.choice,
+            "strength": label.strength,
+            "rationale": label.rationale,
+            "time_on_task_ms": label.time_on_task_ms,
+            "annotator": assignment.annotator.code,
+            "covariates": covariates.get(assignment.annotator_id),
+            "propensity": assignment.propensity,
+            "p_stimulus": assignment.p_stimulus,
+            "p_order": assignment.p_order,
+            "design": assignment.design_name,
+            "design_version": assignment.design_version,
+            "is_attention_check": stimulus.is_attention_check,
+            "served_at": assignment.served_at.isoformat(),
+            "labelled_at": label.created_at.isoformat(),
+        }
+
+
+def dataset_jsonl(*, study: Study) -> Iterator[str]:
+    for row in dataset_rows(study=study):
+        yield json.dumps(row, ensure_ascii=False) + "\n"

@@ -1,0 +1,47 @@
+from django import forms
+
+from collection.models import Label
+
+
+class LabelForm(forms.Form):
+    assignment_id = forms.IntegerField(widget=forms.HiddenInput)
+    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    choice = forms.ChoiceField(choices=Label.Choice.choices, widget=forms.RadioSelect)
+    strength = forms.TypedChoiceField(
+        coerce=int,
+        initial=2,
+        choices=[(1, "slightly better"), (2, "clearly better"), (3, "much better")],
+        widget=forms.RadioSelect,
+    )
+    rationale = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? (optional)"}),
+    )
+    time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        required=True, label="I have read the information above and agree to take part."
+    )
+
+
+def covariate_form_class(questions: list[dict]) -> type[forms.Form]:
+    """A form with one field per question of a covariate schema."""
+    fields: dict[str, forms.Field] = {}
+    for q in questions:
+        required = q.get("required", True)
+        if q["type"] == "choice":
+            fields[q["key"]] = forms.ChoiceField(
+                label=q["label"],
+                required=required,
+                choices=[("", "choose...")] + [(c, c) for c in q["choices"]],
+            )
+        elif q["type"] == "number":
+            fields[q["key"]] = forms.FloatField(
+                label=q["label"], required=required, min_value=q.get("min"), max_value=q.get("max")
+            )
+        else:
+            fields[q["key"]] = forms.CharField(label=q["label"], required=required, max_length=1000)
+    return type("CovariateForm", (forms.Form,), fields)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from collection import views
+
+app_name = "collection"
+
+urlpatterns = [
+    path("<slug:slug>/", views.entry, name="entry"),
+    path("<slug:slug>/consent/", views.consent, name="consent"),
+    path("<slug:slug>/about-you/", views.about_you, name="about_you"),
+    path("<slug:slug>/label/", views.label, name="label"),
+    path("<slug:slug>/done/", views.done, name="done"),
+]

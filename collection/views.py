@@ -1,0 +1,200 @@
+"""Annotator pages: entry, consent, questionnaire, label, done. Thin: each calls services."""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from annotators.models import Annotator, CovariateResponse
+from annotators.services import (
+    annotator_create_anonymous,
+    annotator_for_external_id,
+    consent_record,
+    covariates_record,
+)
+from collection.errors import EnrollmentClosed, LabelRejected
+from collection.forms import ConsentForm, LabelForm, covariate_form_class
+from collection.models import Enrollment, Study
+from collection.rendering import markdown_render
+from collection.selectors import enrollment_progress
+from collection.services import (
+    assignment_next,
+    enrollment_consent,
+    enrollment_start,
+    label_submit,
+)
+
+PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
+
+
+def _session_key(study: Study) -> str:
+    return f"enrollment:{study.slug}"
+
+
+def _session_enrollment(request: HttpRequest, study: Study) -> Enrollment | None:
+    pk = request.session.get(_session_key(study))
+    if pk is None:
+        return None
+    return Enrollment.objects.select_related("study", "annotator").filter(pk=pk).first()
+
+
+def _next_url(enrollment: Enrollment) -> str:
+    study = enrollment.study
+    if enrollment.consented_at is None:
+        step = "consent"
+    elif (
+        study.covariate_schema_id
+        and not CovariateResponse.objects.filter(
+            annotator_id=enrollment.annotator_id, schema_id=study.covariate_schema_id
+        ).exists()
+    ):
+        step = "about_you"
+    elif enrollment.completed_at is not None:
+        step = "done"
+    else:
+        step = "label"
+    return reverse(f"collection:{step}", args=[study.slug])
+
+
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    enrollment = _session_enrollment(request, study)
+    params = {k: request.GET.get(k, request.POST.get(k, "")).strip() for k in PROLIFIC_PARAMS}
+    if enrollment is not None and not params["PROLIFIC_PID"]:
+        return redirect(_next_url(enrollment))
+    if study.status != Study.Status.RUNNING:
+        return render(request, "collection/closed.html", {"study": study}, status=403)
+    if request.method == "GET":
+        return render(request, "collection/entry.html", {"study": study, "params": params})
+    annotator: Annotator
+    if params["PROLIFIC_PID"]:
+        annotator = annotator_for_external_id(
+            external_id=params["PROLIFIC_PID"], recruitment=Annotator.Recruitment.PROLIFIC
+        )
+    else:
+        annotator = annotator_create_anonymous()
+    try:
+        enrollment = enrollment_start(
+            study=study,
+            annotator=annotator,
+            prolific_study_id=params["STUDY_ID"],
+            prolific_session_id=params["SESSION_ID"],
+        )
+    except EnrollmentClosed:
+        return render(request, "collection/closed.html", {"study": study}, status=403)
+    request.session.cycle_key()
+    request.session[_session_key(study)] = enrollment.pk
+    return redirect(_next_url(enrollment))
+
+
+def _enrollment_or_entry(request: HttpRequest, slug: str) -> Enrollment | HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    enrollment = _session_enrollment(request, study)
+    if enrollment is None:
+        return redirect("collection:entry", slug)
+    return enrollment
+
+
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, slug: str) -> HttpResponse:
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        consent_record(
+            annotator=enrollment.annotator, scope=slug, text=enrollment.study.consent_text
+        )
+        enrollment_consent(enrollment=enrollment)
+        return redirect(_next_url(enrollment))
+    return render(request, "collection/consent.html", {"study": enrollment.study, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def about_you(request: HttpRequest, slug: str) -> HttpResponse:
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    schema = enrollment.study.covariate_schema
+    if schema is None or enrollment.consented_at is None:
+        return redirect(_next_url(enrollment))
+    form = covariate_form_class(schema.questions)(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            covariates_record(
+                annotator=enrollment.annotator, schema=schema, answers=form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return redirect(_next_url(enrollment))
+    return render(request, "collection/about_you.html", {"study": enrollment.study, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def label(request: HttpRequest, slug: str) -> HttpResponse:
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    expected = _next_url(enrollment)
+    if expected != request.path:
+        return redirect(expected)
+    if request.method == "POST":
+        form = LabelForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose which response is better before submitting.")
+            return redirect("collection:label", slug)
+        data = form.cleaned_data
+        try:
+            result = label_submit(
+                annotator=enrollment.annotator,
+                assignment_id=data["assignment_id"],
+                submission_id=data["submission_id"],
+                choice=data["choice"],
+                strength=data["strength"],
+                rationale=data["rationale"],
+                time_on_task_ms=data["time_on_task_ms"],
+            )
+        except LabelRejected as exc:
+            messages.error(request, str(exc).capitalize() + ".")
+            return redirect("collection:label", slug)
+        return redirect("collection:done" if result.completed else "collection:label", slug)
+    assignment = assignment_next(enrollment=enrollment)
+    if assignment is None:
+        return redirect("collection:done", slug)
+    stimulus = assignment.stimulus
+    treated, control = stimulus.treated.text, stimulus.control.text
+    left, right = (treated, control) if assignment.treated_on_left else (control, treated)
+    form = LabelForm(
+        initial={"assignment_id": assignment.pk, "submission_id": uuid.uuid4(), "strength": 2}
+    )
+    context = {
+        "study": enrollment.study,
+        "form": form,
+        "prompt_html": markdown_render(stimulus.prompt.text),
+        "left_html": markdown_render(left),
+        "right_html": markdown_render(right),
+        "progress": enrollment_progress(enrollment=enrollment),
+    }
+    return render(request, "collection/label.html", context)
+
+
+def done(request: HttpRequest, slug: str) -> HttpResponse:
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    context = {
+        "study": enrollment.study,
+        "completed": enrollment.completed_at is not None,
+        "progress": enrollment_progress(enrollment=enrollment),
+        "prolific": bool(enrollment.prolific_session_id)
+        or enrollment.annotator.recruitment == Annotator.Recruitment.PROLIFIC,
+    }
+    return render(request, "collection/done.html", context)

@@ -1,0 +1,114 @@
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.html import format_html_join
+
+from interventions.imports import ImportFailed
+from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
+from interventions.selectors import stimulus_set_check_counts
+from interventions.services import prompts_import, stimulus_set_generation_enqueue
+
+
+class PromptImportForm(forms.Form):
+    file = forms.FileField(
+        help_text="JSONL: one {prompt_id, prompt, responses, category} per line."
+    )
+    source = forms.CharField(required=False, help_text="Source name; defaults to the file name.")
+
+
+@admin.register(Prompt)
+class PromptAdmin(admin.ModelAdmin):
+    list_display = ("external_id", "source", "category", "created_at")
+    list_filter = ("source", "category")
+    search_fields = ("external_id", "text")
+    change_list_template = "admin/interventions/prompt/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="prompt_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = PromptImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > settings.IMPORT_MAX_BYTES:
+                form.add_error(
+                    "file",
+                    f"the file is {upload.size} bytes, over the {settings.IMPORT_MAX_BYTES} "
+                    "byte limit; split it or use 'manage.py import_prompts'",
+                )
+            else:
+                try:
+                    summary = prompts_import(
+                        lines=upload, source=form.cleaned_data["source"] or upload.name
+                    )
+                except ImportFailed as exc:
+                    for error in exc.errors[:50]:
+                        form.add_error("file", error)
+                else:
+                    self.message_user(
+                        request,
+                        f"Imported {summary.prompts} prompts and {summary.responses} responses.",
+                    )
+                    return redirect("admin:interventions_prompt_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import prompts"}
+        return render(request, "admin/interventions/prompt/import.html", context)
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ("pk", "model_name", "origin", "generator", "prompt")
+    list_filter = ("origin", "model_name", "generator")
+    raw_id_fields = ("prompt", "parent")
+    search_fields = ("text",)
+
+
+@admin.register(Intervention)
+class InterventionAdmin(admin.ModelAdmin):
+    list_display = ("name", "attribute", "transform", "check_measure", "check_threshold")
+
+
+@admin.register(StimulusSet)
+class StimulusSetAdmin(admin.ModelAdmin):
+    list_display = ("name", "response_source", "response_model", "generation_status", "progress")
+    readonly_fields = (
+        "generation_status",
+        "generation_total",
+        "generation_done",
+        "generation_error",
+        "check_counts",
+    )
+    filter_horizontal = ("interventions",)
+    actions = ("generate",)
+
+    @admin.display(description="progress")
+    def progress(self, obj: StimulusSet) -> str:
+        return f"{obj.generation_done}/{obj.generation_total}"
+
+    @admin.display(description="manipulation checks")
+    def check_counts(self, obj: StimulusSet) -> str:
+        counts = stimulus_set_check_counts(stimulus_set=obj)
+        return format_html_join("", "<div>{}: {}</div>", sorted(counts.items())) or "none yet"
+
+    @admin.action(description="Generate stimuli (on a worker)")
+    def generate(self, request: HttpRequest, queryset) -> None:
+        for stimulus_set in queryset:
+            stimulus_set_generation_enqueue(stimulus_set=stimulus_set)
+        self.message_user(
+            request, f"Queued generation for {queryset.count()} set(s).", messages.INFO
+        )
+
+
+@admin.register(Stimulus)
+class StimulusAdmin(admin.ModelAdmin):
+    list_display = ("pk", "stimulus_set", "cell", "check_status", "check_reason", "provenance")
+    list_filter = ("stimulus_set", "check_status", "cell", "provenance", "is_attention_check")
+    raw_id_fields = ("prompt", "control", "treated")
+    readonly_fields = ("measures_control", "measures_treated", "check_status", "check_reason")

@@ -1,0 +1,221 @@
+"""What annotators are shown: prompts, responses, interventions and the stimuli built from them."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Prompt(models.Model):
+    source = models.CharField(
+        max_length=200,
+        help_text="Where the prompt came from: the import's source name (a file or dataset).",
+    )
+    external_id = models.CharField(
+        max_length=200, help_text="The prompt's id in its source (prompt_id in JSONL imports)."
+    )
+    category = models.CharField(
+        max_length=100, blank=True, help_text="Category given by the source, if any."
+    )
+    text = models.TextField(help_text="The user's prompt, verbatim.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="prompt_unique_source_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.external_id}"
+
+
+class Response(models.Model):
+    class Origin(models.TextChoices):
+        IMPORTED = "imported", "imported"
+        TRANSFORMED = "transformed", "transformed by a rule"
+
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="responses")
+    text = models.TextField(help_text="The response text (markdown), untrusted.")
+    model_name = models.CharField(
+        max_length=200,
+        help_text="Model that wrote the text; for a derived response, the model of its parent.",
+    )
+    origin = models.CharField(
+        max_length=20, choices=Origin.choices, help_text="Imported as is, or derived by us."
+    )
+    generator = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For derived responses: the transform and its version, e.g. 'length@1'.",
+    )
+    parameters = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Parameters that produced a derived response (seed, direction, dose).",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="derived",
+        help_text="The response this one was derived from.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prompt", "model_name"],
+                condition=models.Q(origin="imported"),
+                name="response_one_import_per_model",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "generator", "parameters"],
+                condition=models.Q(origin="transformed"),
+                name="response_unique_derivation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.generator or self.origin
+        return f"{self.model_name} ({label}) #{self.pk}"
+
+
+class Intervention(models.Model):
+    """One attribute manipulation and the manipulation check that verifies it."""
+
+    name = models.SlugField(unique=True, help_text="Identifier used in treatment vectors.")
+    attribute = models.CharField(
+        max_length=50, help_text="The attribute manipulated: length, markdown, hedging..."
+    )
+    transform = models.CharField(
+        max_length=50, help_text="Name of the rule transform that makes the treated response."
+    )
+    parameters = models.JSONField(
+        default=dict, blank=True, help_text="Transform parameters, e.g. direction and dose."
+    )
+    check_measure = models.CharField(
+        max_length=50, help_text="Attribute measure the manipulation check reads, e.g. 'words'."
+    )
+    check_threshold = models.FloatField(
+        help_text="Minimum relative change of the check measure, |treated-control|/control, "
+        "in the intended direction, for a pair to pass."
+    )
+    tolerances = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Other measures that must not move: measure name -> largest absolute change.",
+    )
+    description = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StimulusSet(models.Model):
+    class GenerationStatus(models.TextChoices):
+        NOT_STARTED = "not_started", "not started"
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    interventions = models.ManyToManyField(Intervention, blank=True, related_name="stimulus_sets")
+    response_source = models.CharField(
+        max_length=200,
+        help_text="Generate from imported responses of this source (the import's source name).",
+    )
+    response_model = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Generate only from this model's responses; blank means every model.",
+    )
+    seed = models.BigIntegerField(help_text="Seed of every transform applied in this set.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    generation_status = models.CharField(
+        max_length=20, choices=GenerationStatus.choices, default=GenerationStatus.NOT_STARTED
+    )
+    generation_total = models.PositiveIntegerField(default=0)
+    generation_done = models.PositiveIntegerField(default=0)
+    generation_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stimulus(models.Model):
+    class Provenance(models.TextChoices):
+        INTERVENTIONAL = "interventional", "interventional (generated)"
+        OBSERVATIONAL = "observational", "observational (imported pair)"
+
+    class CheckStatus(models.TextChoices):
+        PASSED = "passed", "passed"
+        REJECTED = "rejected", "rejected"
+
+    class Side(models.TextChoices):
+        CONTROL = "control", "control"
+        TREATED = "treated", "treated"
+
+    stimulus_set = models.ForeignKey(StimulusSet, on_delete=models.PROTECT, related_name="stimuli")
+    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
+    control = models.ForeignKey(
+        Response,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The untreated response.",
+    )
+    treated = models.ForeignKey(
+        Response,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The response with the intervention(s) applied.",
+    )
+    cell = models.CharField(
+        max_length=200,
+        help_text="Canonical key of the treatment vector: treated intervention names, "
+        "sorted, joined by '+'.",
+    )
+    treatment = models.JSONField(
+        help_text="Treatment vector: intervention name -> 1 if applied to the treated side."
+    )
+    provenance = models.CharField(
+        max_length=20, choices=Provenance.choices, default=Provenance.INTERVENTIONAL
+    )
+    measures_control = models.JSONField(help_text="Attribute measures of the control response.")
+    measures_treated = models.JSONField(help_text="Attribute measures of the treated response.")
+    check_status = models.CharField(
+        max_length=10, choices=CheckStatus.choices, help_text="Manipulation check outcome."
+    )
+    check_reason = models.TextField(blank=True, help_text="Why the manipulation check failed.")
+    is_attention_check = models.BooleanField(
+        default=False, help_text="Shown to test attention; excluded from effect estimates."
+    )
+    attention_answer = models.CharField(
+        max_length=10,
+        choices=Side.choices,
+        blank=True,
+        help_text="For attention checks: the side an attentive annotator picks.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "stimuli"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stimulus_set", "control", "cell"], name="stimulus_unique_cell"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(control=models.F("treated")),
+                name="stimulus_sides_differ",
+            ),
+        ]
+        indexes = [models.Index(fields=["stimulus_set", "check_status"])]
+
+    def __str__(self) -> str:
+        return f"stimulus #{self.pk} ({self.cell})"

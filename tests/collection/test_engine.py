@@ -1,0 +1,171 @@
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from collection.errors import EnrollmentClosed, LabelRejected
+from collection.models import Assignment, Label, Study
+from collection.services import assignment_next, enrollment_start, label_submit
+from interventions.models import Stimulus
+from tests.factories import enrollment_make, study_make
+
+
+def _submit(enrollment, assignment, choice="left", submission_id=None, **extra):
+    return label_submit(
+        annotator=enrollment.annotator,
+        assignment_id=assignment.pk,
+        submission_id=submission_id or uuid.uuid4(),
+        choice=choice,
+        strength=extra.pop("strength", 2),
+        **extra,
+    )
+
+
+@pytest.mark.django_db
+def test_next_logs_propensity_of_the_draw(study):
+    eligible = Stimulus.objects.filter(check_status="passed").count()
+    enrollment = enrollment_make(study)
+    assignment = assignment_next(enrollment=enrollment)
+    assert assignment.p_stimulus == pytest.approx(1 / eligible)
+    assert assignment.p_order == 0.5
+    assert assignment.propensity == pytest.approx(0.5 / eligible)
+    assert assignment.design_name == "complete" and assignment.design_version == "1"
+    assert assignment.rng_key == f"{study.seed}:{enrollment.pk}:0"
+    assert assignment.stimulus.check_status == "passed"
+    # Asking again before labelling returns the same open assignment.
+    assert assignment_next(enrollment=enrollment) == assignment
+
+
+@pytest.mark.django_db
+def test_every_draw_records_its_seed_key(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, seed=99, labels_per_annotator=4)
+    enrollment = enrollment_make(study)
+    while (a := assignment_next(enrollment=enrollment)) is not None:
+        _submit(enrollment, a)
+    keys = list(
+        Assignment.objects.filter(enrollment=enrollment)
+        .order_by("sequence")
+        .values_list("rng_key", flat=True)
+    )
+    assert keys == [f"99:{enrollment.pk}:{i}" for i in range(4)]
+
+
+@pytest.mark.django_db
+def test_replication_factor_and_no_repeats(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, replication_factor=2, labels_per_annotator=50)
+    eligible = Stimulus.objects.filter(check_status="passed").count()
+    served = 0
+    for _ in range(5):
+        enrollment = enrollment_make(study)
+        while (a := assignment_next(enrollment=enrollment)) is not None:
+            _submit(enrollment, a)
+            served += 1
+    per_stimulus = Counter(Assignment.objects.values_list("stimulus_id", flat=True))
+    assert max(per_stimulus.values()) <= 2
+    assert served == Label.objects.count() == min(2 * eligible, 5 * eligible)
+    pairs = Assignment.objects.values_list("annotator_id", "stimulus_id")
+    assert len(set(pairs)) == len(pairs)
+
+
+@pytest.mark.django_db
+def test_expired_assignment_returns_to_pool(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, replication_factor=1, labels_per_annotator=500)
+    first = enrollment_make(study)
+    while assignment_next(enrollment=first) is not None:
+        a = assignment_next(enrollment=first)
+        _submit(first, a)
+    # Everything is labelled once; with k=1 nobody else gets work...
+    last = Assignment.objects.order_by("-pk").first()
+    second = enrollment_make(study)
+    assert assignment_next(enrollment=second) is None
+    # ...until an unlabelled assignment of someone else expires.
+    Label.objects.filter(assignment=last).delete()
+    Assignment.objects.filter(pk=last.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    again = assignment_next(enrollment=second)
+    assert again is not None and again.stimulus_id == last.stimulus_id
+
+
+@pytest.mark.django_db
+def test_label_replay_returns_original(study):
+    enrollment = enrollment_make(study)
+    assignment = assignment_next(enrollment=enrollment)
+    key = uuid.uuid4()
+    first = _submit(enrollment, assignment, choice="left", submission_id=key)
+    replay = _submit(enrollment, assignment, choice="right", submission_id=key)
+    assert replay.replayed and not first.replayed
+    assert replay.label.pk == first.label.pk and replay.label.choice == "left"
+    assert Label.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_outcome_follows_position(study):
+    enrollment = enrollment_make(study)
+    assignment = assignment_next(enrollment=enrollment)
+    label = _submit(enrollment, assignment, choice="left").label
+    assert label.outcome == (1.0 if assignment.treated_on_left else 0.0)
+    tie = _submit(enrollment, assignment_next(enrollment=enrollment), choice="tie").label
+    assert tie.outcome == 0.5
+
+
+@pytest.mark.django_db
+def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
+    mine = enrollment_make(study)
+    theirs = enrollment_make(study)
+    assignment = assignment_next(enrollment=mine)
+    with pytest.raises(LabelRejected, match="not assigned to you"):
+        _submit(theirs, assignment)
+    with pytest.raises(LabelRejected, match="choice must be one of"):
+        _submit(mine, assignment, choice="both")
+    with pytest.raises(LabelRejected, match="strength must be 1, 2 or 3"):
+        _submit(mine, assignment, strength=7)
+    with pytest.raises(LabelRejected, match="not assigned to you"):
+        label_submit(
+            annotator=mine.annotator,
+            assignment_id=10**9,
+            submission_id=uuid.uuid4(),
+            choice="left",
+            strength=1,
+        )
+    assert Label.objects.count() == 0
+    key = uuid.uuid4()
+    _submit(mine, assignment, submission_id=key)
+    with pytest.raises(LabelRejected, match="already labelled"):
+        _submit(mine, assignment)
+    with pytest.raises(LabelRejected, match="used by someone else"):
+        _submit(theirs, assignment, submission_id=key)
+    expired = assignment_next(enrollment=mine)
+    Assignment.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
+    with pytest.raises(LabelRejected, match="expired"):
+        _submit(mine, expired)
+    assert Label.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_quota_completes_enrollment_and_stops_work(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2)
+    enrollment = enrollment_make(study)
+    results = [_submit(enrollment, assignment_next(enrollment=enrollment)) for _ in range(2)]
+    assert [r.completed for r in results] == [False, True]
+    enrollment.refresh_from_db()
+    assert enrollment.completed_at is not None
+    assert assignment_next(enrollment=enrollment) is None
+
+
+@pytest.mark.django_db
+def test_label_target_stops_the_study(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, label_target=1)
+    first = enrollment_make(study)
+    _submit(first, assignment_next(enrollment=first))
+    assert assignment_next(enrollment=enrollment_make(study)) is None
+
+
+@pytest.mark.django_db
+def test_only_running_studies_enroll(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, status=Study.Status.DRAFT)
+    with pytest.raises(EnrollmentClosed, match="is draft, not running"):
+        enrollment_make(study)
+    assert not study.enrollments.exists()
+    with pytest.raises(EnrollmentClosed):
+        enrollment_start(study=study, annotator=None)

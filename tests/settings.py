@@ -1,0 +1,17 @@
+"""Test override: the real settings, with a throwaway var/ folder and a fast hasher."""
+
+import os
+import tempfile
+
+os.environ.setdefault("COUNTERPOINT_VAR_DIR", tempfile.mkdtemp(prefix="counterpoint-test-"))
+# Tests send to their own queue, so a demo worker never eats test messages (or the reverse).
+os.environ.setdefault("CELERY_QUEUE", "counterpoint-test")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
