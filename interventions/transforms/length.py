@@ -57,7 +57,15 @@ def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float) -> list
 
 
 def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:
-    prose = [i for i, b in enumerate(blocks) if b.kind == "prose" and split_sentences(b.body)]
+    # Only complete statements are restated: a paragraph ending in ':' introduces what
+    # follows, and a restatement after it would break the sentence it opens.
+    prose = [
+        i
+        for i, b in enumerate(blocks)
+        if b.kind == "prose"
+        and b.body.rstrip().endswith((".", "!", "?"))
+        and split_sentences(b.body)[0].endswith((".", "!", "?"))
+    ]
     out = list(blocks)
     added = 0
     for i in rng.permutation(prose):

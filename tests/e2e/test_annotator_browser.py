@@ -1,0 +1,95 @@
+"""A person's path through the annotator pages, in Debian's Chromium via Playwright."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from annotators.models import CovariateSchema
+from collection.models import Assignment, Label
+from tests.factories import study_make
+from tests.services import CHROMIUM, require_chromium
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(monkeypatch):
+    require_chromium()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+    # test around it are synchronous and safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield page
+        browser.close()
+    assert not errors, f"browser console errors: {errors}"
+
+
+def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, page):
+    try:
+        schema = CovariateSchema.objects.create(
+            name="e2e",
+            questions=[
+                {
+                    "key": "expertise",
+                    "label": "Expertise",
+                    "type": "choice",
+                    "choices": ["little", "expert"],
+                }
+            ],
+        )
+        study = study_make(stimulus_set=stimulus_set, schema=schema, labels_per_annotator=2)
+        SCREENSHOTS.mkdir(exist_ok=True)
+
+        page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=e2e-pid&STUDY_ID=x&SESSION_ID=y")
+        page.click("#start")
+        page.check("#id_agree")
+        page.click("#consent")
+        page.select_option("#id_expertise", "expert")
+        page.click("#about-you")
+
+        # First pair: mouse. Second pair: keyboard shortcuts.
+        page.wait_for_selector("#label-form")
+        page.screenshot(path=str(SCREENSHOTS / "label.png"), full_page=False)
+        first = Assignment.objects.get(sequence=0)
+        page.click("#choice-right")
+        page.check('input[name="strength"][value="3"]')
+        page.fill("textarea[name=rationale]", "B is more direct")
+        page.click("#submit")
+
+        page.wait_for_selector("text=1 / 2")
+        page.keyboard.press("a")
+        page.keyboard.press("1")
+        page.keyboard.press("Enter")
+
+        page.wait_for_selector("#completion-code")
+        assert page.inner_text("#completion-code") == study.completion_code
+        page.screenshot(path=str(SCREENSHOTS / "done.png"))
+
+        labels = list(Label.objects.order_by("pk").select_related("assignment"))
+        assert [(lb.choice, lb.strength) for lb in labels] == [("right", 3), ("left", 1)]
+        assert labels[0].assignment == first and labels[0].rationale == "B is more direct"
+        assert labels[0].outcome == (0.0 if first.treated_on_left else 1.0)
+        assert all(lb.time_on_task_ms is not None and lb.time_on_task_ms > 0 for lb in labels)
+    finally:
+        # ORM calls made while Playwright runs get a connection of their own (Django's
+        # connections are per context); close it, or the test database cannot be dropped.
+        connections.close_all()
