@@ -9,7 +9,7 @@ from interventions.models import Intervention
 class Estimate(models.Model):
     class Estimand(models.TextChoices):
         AMCE = "amce", "attribute effect: P(prefer treated) - 1/2 at balanced position"
-        POSITION_BIAS = "position_bias", "position bias: half the left-minus-right gap"
+        POSITION_BIAS = "position_bias", "position bias: P(the left response wins) - 1/2"
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="estimates")
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")

@@ -47,6 +47,30 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets", "owners")
     readonly_fields = ("entry_link", "estimates")
+    fieldsets = (
+        ("Results", {"fields": ("entry_link", "estimates")}),
+        ("Study", {"fields": ("title", "slug", "status", "owners", "stimulus_sets")}),
+        (
+            "Design",
+            {
+                "fields": (
+                    "design_name",
+                    "design_params",
+                    "seed",
+                    "replication_factor",
+                    "labels_per_annotator",
+                    "label_target",
+                    "attention_check_rate",
+                    "assignment_ttl_seconds",
+                    "stopping_rule",
+                )
+            },
+        ),
+        (
+            "What annotators see",
+            {"fields": ("consent_text", "instructions", "covariate_schema", "completion_code")},
+        ),
+    )
     actions = ("launch", "pause", "export_jsonl")
 
     def save_model(self, request, obj, form, change):

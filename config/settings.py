@@ -163,7 +163,7 @@ else:
     # The embedded broker: kombu's filesystem transport, consumed by a real worker
     # process. There is no inline (eager) fallback.
     BROKER_DIR.mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_URL = "filesystem://localhost//"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR),
         "data_folder_out": str(BROKER_DIR),

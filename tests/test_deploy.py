@@ -40,4 +40,4 @@ def test_embedded_defaults_use_sqlite_wal_and_filesystem_broker(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.stdout.split() == ["sqlite", "wal", "filesystem://"], result.stderr
+    assert result.stdout.split() == ["sqlite", "wal", "filesystem://localhost//"], result.stderr

@@ -62,6 +62,8 @@ class Command(BaseCommand):
             ],
         )
         children = (worker, web)
+        # A plain `kill` of this command must stop its children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             self._wait_for_generation(children)
             self._print_links(port, study.slug)
