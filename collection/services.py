@@ -51,6 +51,19 @@ def enrollment_consent(*, enrollment: Enrollment) -> None:
         enrollment.refresh_from_db(fields=["consented_at"])
 
 
+def study_pause(*, study_id: int, reason: str) -> bool:
+    """Pause a running study (no new enrollments or assignments); True if it was running.
+
+    Labels for assignments already served are still accepted, so no work is lost.
+    """
+    paused = Study.objects.filter(pk=study_id, status=Study.Status.RUNNING).update(
+        status=Study.Status.PAUSED
+    )
+    if paused:
+        logger.info("study %s paused: %s", study_id, reason)
+    return bool(paused)
+
+
 def _open_assignment(enrollment: Enrollment, now) -> Assignment | None:
     return (
         Assignment.objects.filter(enrollment=enrollment, expires_at__gt=now, labels__isnull=True)
@@ -104,7 +117,7 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
         current = _open_assignment(enrollment, now)
         if current is not None:
             return current
-        if _quota_met(enrollment) or _target_met(study):
+        if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
         sequence = Assignment.objects.filter(enrollment=enrollment).count()
         rng, rng_key = rng_for(seed=study.seed, enrollment_id=enrollment.pk, sequence=sequence)
@@ -135,6 +148,11 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
             served_at=now,
             expires_at=now + timedelta(seconds=study.assignment_ttl_seconds),
         )
+
+
+def _running(study: Study) -> bool:
+    # Re-read: the study may have been paused since the caller loaded it.
+    return Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).exists()
 
 
 def _labels_of(enrollment: Enrollment) -> int:

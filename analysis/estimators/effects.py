@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis.estimators.wls import wls_cluster
+from analysis.estimators.wls import WLSFit, wls_cluster
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ def attribute_effect(
     side = 2.0 * np.asarray(treated_on_left, dtype=float) - 1.0
     x = np.column_stack([np.ones_like(y), side])
     fit = wls_cluster(x, y, 1.0 / np.asarray(propensity, dtype=float), np.asarray(annotator))
+    return effect_from_fit(fit, level=level)
+
+
+def effect_from_fit(fit: WLSFit, *, level: float = 0.95) -> AttributeEffect:
+    """Read tau = b0 - 1/2 and the position bias b1 off a fit of y = b0 + b1 (2L - 1)."""
     se = fit.se
     return AttributeEffect(
         amce=_effect(float(fit.params[0] - 0.5), float(se[0]), 0.0, level),

@@ -169,3 +169,21 @@ def test_only_running_studies_enroll(stimulus_set):
     assert not study.enrollments.exists()
     with pytest.raises(EnrollmentClosed):
         enrollment_start(study=study, annotator=None)
+
+
+@pytest.mark.django_db
+def test_pausing_stops_new_work_but_accepts_served_labels(stimulus_set):
+    from collection.services import study_pause
+
+    study = study_make(stimulus_set=stimulus_set)
+    enrollment = enrollment_make(study)
+    served = assignment_next(enrollment=enrollment)
+    assert study_pause(study_id=study.pk, reason="test") is True
+    assert study_pause(study_id=study.pk, reason="again") is False
+    study.refresh_from_db()
+    assert study.status == Study.Status.PAUSED
+    assert assignment_next(enrollment=enrollment) == served  # still open: may be labelled
+    assert _submit(enrollment, served).label.pk
+    assert assignment_next(enrollment=enrollment) is None
+    with pytest.raises(EnrollmentClosed):
+        enrollment_make(study)

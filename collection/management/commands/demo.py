@@ -32,35 +32,13 @@ class Command(BaseCommand):
             return
         call_command("collectstatic", interactive=False, verbosity=0)
         python = sys.executable
-        worker = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-        )
-        web = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--access-logfile",
-                "-",
-            ],
-        )
+        # The worker also runs beat, the periodic tasks (expiry, sweeps), for the demo.
+        worker_args = ["worker", "--beat", "--loglevel=INFO", "--concurrency=2"]
+        worker_args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        worker_args += ["--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
+        worker = subprocess.Popen([python, "-m", "celery", "-A", "config", *worker_args])
+        web_args = ["config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        web = subprocess.Popen([python, "-m", "gunicorn", *web_args, "--access-logfile", "-"])
         children = (worker, web)
         # A plain `kill` of this command must stop its children too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -3,6 +3,7 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.estimators.effects import attribute_effect
+from analysis.estimators.sums import attribute_effect_from_sums, cluster_sums
 from analysis.estimators.wls import wls_cluster
 
 
@@ -74,3 +75,23 @@ def test_planted_effect_is_covered_at_nominal_rate():
     # 95% intervals: with 300 replications the coverage should fall in about [0.92, 0.98].
     assert 0.92 <= covered_tau / reps <= 0.98
     assert 0.92 <= covered_delta / reps <= 0.98
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sufficient_statistics_give_the_same_estimate(seed):
+    rng = np.random.default_rng(100 + seed)
+    y, left, e, g = _simulate(rng, n_annotators=25)
+    direct = attribute_effect(outcome=y, treated_on_left=left, propensity=e, annotator=g)
+    # Split the annotators in two batches and combine their sums, as a refresh would.
+    first = g < 12
+    _, a = cluster_sums(
+        outcome=y[first], treated_on_left=left[first], propensity=e[first], annotator=g[first]
+    )
+    _, b = cluster_sums(
+        outcome=y[~first], treated_on_left=left[~first], propensity=e[~first], annotator=g[~first]
+    )
+    combined = attribute_effect_from_sums(a + b)
+    for name in ("amce", "position_bias"):
+        ours, ref = getattr(combined, name), getattr(direct, name)
+        np.testing.assert_allclose([ours.point, ours.se], [ref.point, ref.se], rtol=1e-10)
+    assert (combined.n, combined.n_clusters) == (direct.n, direct.n_clusters)
