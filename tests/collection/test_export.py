@@ -37,5 +37,8 @@ def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
         assert row["annotator"] == enrollment.annotator.code
         assert 0 < row["propensity"] <= 1 and row["treatment"] == {row["cell"]: 1}
     out = tmp_path / "out.jsonl"
-    call_command("export_dataset", study.slug, "--out", str(out))
+    book = tmp_path / "codebook.json"
+    call_command("export_dataset", study.slug, "--out", str(out), "--codebook", str(book))
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
+    described = json.loads(book.read_text())
+    assert set(described) == set(rows[0]) and all(described.values())

@@ -1,7 +1,10 @@
+import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from collection.codebook import codebook as columns
 from collection.export import dataset_jsonl
 from collection.models import Study
 
@@ -12,8 +15,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("study", help="the study's slug")
         parser.add_argument("--out", help="output file (default: standard output)")
+        parser.add_argument(
+            "--codebook", help="also write the codebook (column -> meaning) as JSON here"
+        )
 
-    def handle(self, *args, study: str, out: str | None, **options):
+    def handle(self, *args, study: str, out: str | None, codebook: str | None, **options):
         found = Study.objects.filter(slug=study).first()
         if found is None:
             raise CommandError(f"no study with slug '{study}'; see the studies in the admin")
@@ -26,4 +32,6 @@ class Command(BaseCommand):
         finally:
             if out:
                 stream.close()
+        if codebook:
+            Path(codebook).write_text(json.dumps(columns(), indent=2) + "\n", encoding="utf-8")
         self.stderr.write(f"exported {rows} rows from '{study}'")
