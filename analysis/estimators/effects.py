@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from analysis.estimators.wls import WLSFit, wls_cluster
+from analysis.estimators.wls import Vcov, WLSFit, wls_cluster
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class AttributeEffect:
     n_clusters: int
 
 
-def _effect(point: float, se: float, null: float, level: float) -> Effect:
+def normal_effect(point: float, se: float, null: float, level: float) -> Effect:
     z = stats.norm.ppf(0.5 + level / 2)
     if not np.isfinite(se) or se <= 0:
         return Effect(point, float("nan"), float("nan"), float("nan"), float("nan"))
@@ -40,6 +40,7 @@ def attribute_effect(
     propensity: np.ndarray,
     annotator: np.ndarray,
     level: float = 0.95,
+    vcov: Vcov = "CR1",
 ) -> AttributeEffect:
     """Hajek estimate of tau = P(prefer treated) - 1/2 at balanced position.
 
@@ -49,7 +50,8 @@ def attribute_effect(
     the Hajek (self-normalised inverse-probability) mean at balanced position and
     tau = b0 - 1/2; b1 is the position bias, P(the left response wins) - 1/2.
     ``outcome`` is 1 (treated preferred), 0 (control) or 0.5 (tie counted as half).
-    Variance: CR1 by annotator; intervals and p-values use the normal approximation.
+    Variance: CR1 by annotator (``vcov='CR2'`` for Bell-McCaffrey); intervals and
+    p-values use the normal approximation.
     Assumptions: propensities are the true assignment probabilities and positive;
     annotators independent of each other. Reference: Hainmueller, Hopkins and Yamamoto
     (2014), "Causal inference in conjoint analysis", Political Analysis 22(1).
@@ -57,7 +59,8 @@ def attribute_effect(
     y = np.asarray(outcome, dtype=float)
     side = 2.0 * np.asarray(treated_on_left, dtype=float) - 1.0
     x = np.column_stack([np.ones_like(y), side])
-    fit = wls_cluster(x, y, 1.0 / np.asarray(propensity, dtype=float), np.asarray(annotator))
+    w = 1.0 / np.asarray(propensity, dtype=float)
+    fit = wls_cluster(x, y, w, np.asarray(annotator), vcov=vcov)
     return effect_from_fit(fit, level=level)
 
 
@@ -65,8 +68,8 @@ def effect_from_fit(fit: WLSFit, *, level: float = 0.95) -> AttributeEffect:
     """Read tau = b0 - 1/2 and the position bias b1 off a fit of y = b0 + b1 (2L - 1)."""
     se = fit.se
     return AttributeEffect(
-        amce=_effect(float(fit.params[0] - 0.5), float(se[0]), 0.0, level),
-        position_bias=_effect(float(fit.params[1]), float(se[1]), 0.0, level),
+        amce=normal_effect(float(fit.params[0] - 0.5), float(se[0]), 0.0, level),
+        position_bias=normal_effect(float(fit.params[1]), float(se[1]), 0.0, level),
         n=fit.n,
         n_clusters=fit.n_clusters,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.estimators.effects import AttributeEffect, effect_from_fit
-from analysis.estimators.wls import WLSFit
+from analysis.estimators.wls import Vcov, WLSFit, cluster_sandwich
 
 
 @dataclass(frozen=True)
@@ -65,21 +65,17 @@ def cluster_sums(
     return ids, ClusterSums(xtwx=xtwx, xtwy=xtwy, n=n)
 
 
-def wls_from_sums(sums: ClusterSums) -> WLSFit:
-    """WLS coefficients and CR1 covariance from per-cluster sums (see module docstring)."""
-    k = sums.xtwy.shape[1]
+def wls_from_sums(sums: ClusterSums, *, vcov: Vcov = "CR1") -> WLSFit:
+    """WLS coefficients and CR1 (or CR2) covariance from per-cluster sums (module docstring)."""
     n_total = int(sums.n.sum())
-    n_clusters = len(sums.n)
     bread = np.linalg.inv(sums.xtwx.sum(0))
     params = bread @ sums.xtwy.sum(0)
     scores = sums.xtwy - sums.xtwx @ params
-    if n_clusters < 2 or n_total <= k:
-        cov = np.full((k, k), np.nan)
-    else:
-        c = n_clusters / (n_clusters - 1) * (n_total - 1) / (n_total - k)
-        cov = c * bread @ (scores.T @ scores) @ bread
-    return WLSFit(params=params, cov=cov, n=n_total, n_clusters=n_clusters)
+    cov = cluster_sandwich(bread=bread, scores=scores, hessians=sums.xtwx, n=n_total, vcov=vcov)
+    return WLSFit(params=params, cov=cov, n=n_total, n_clusters=len(sums.n))
 
 
-def attribute_effect_from_sums(sums: ClusterSums, *, level: float = 0.95) -> AttributeEffect:
-    return effect_from_fit(wls_from_sums(sums), level=level)
+def attribute_effect_from_sums(
+    sums: ClusterSums, *, level: float = 0.95, vcov: Vcov = "CR1"
+) -> AttributeEffect:
+    return effect_from_fit(wls_from_sums(sums, vcov=vcov), level=level)
