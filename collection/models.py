@@ -6,6 +6,10 @@ from django.db import models
 from annotators.models import Annotator, CovariateSchema
 from interventions.models import Stimulus, StimulusSet
 
+# The pool bucket of attention-check stimuli: drawn at the study's attention-check rate,
+# never moved between levels (every annotator may see every check; k does not apply).
+ATTENTION_CELL = "!attention"
+
 
 class Study(models.Model):
     class Status(models.TextChoices):
@@ -16,6 +20,13 @@ class Study(models.Model):
 
     class Design(models.TextChoices):
         COMPLETE = "complete", "complete randomisation"
+        LEAST_LABELLED = "least_labelled", "least-labelled-first (replication k)"
+        STRATIFIED = "stratified", "stratified by covariate strata"
+        NEYMAN = "neyman", "adaptive: Neyman allocation across cells"
+
+    class OrderScheme(models.TextChoices):
+        BERNOULLI = "bernoulli", "Bernoulli(1/2) per assignment"
+        BLOCK = "block", "permuted blocks within an annotator"
 
     slug = models.SlugField(unique=True, help_text="Appears in the entry link /s/<slug>/.")
     title = models.CharField(max_length=200)
@@ -27,7 +38,20 @@ class Study(models.Model):
         default=Design.COMPLETE,
         help_text="Randomisation design that picks each annotator's next stimulus.",
     )
-    design_params = models.JSONField(default=dict, blank=True)
+    design_params = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Design parameters. stratified: {'strata': [covariate keys]}.",
+    )
+    order_scheme = models.CharField(
+        max_length=10,
+        choices=OrderScheme.choices,
+        default=OrderScheme.BERNOULLI,
+        help_text="How the treated response's side is randomised.",
+    )
+    order_block_size = models.PositiveSmallIntegerField(
+        default=4, help_text="Block length (even) for permuted-block ordering."
+    )
     replication_factor = models.PositiveSmallIntegerField(
         default=3,
         help_text="k: most labels (completed plus in flight) any one stimulus receives.",
@@ -111,14 +135,42 @@ class Assignment(models.Model):
     )
     p_order = models.FloatField(help_text="Probability of this left/right order.")
     propensity = models.FloatField(help_text="e = p_stimulus * p_order.")
-    design_name = models.CharField(max_length=30)
-    design_version = models.CharField(max_length=20)
+    design_name = models.CharField(max_length=30, help_text="Design that made the draw.")
+    design_version = models.CharField(max_length=20, help_text="Version of that design.")
+    order_scheme = models.CharField(
+        max_length=10,
+        default="bernoulli",
+        help_text="bernoulli or block: how the order was drawn (a forced block slot has p 1).",
+    )
+    cell = models.CharField(
+        max_length=200, blank=True, help_text="Treatment cell of the stimulus at the draw."
+    )
+    is_attention_check = models.BooleanField(
+        default=False, help_text="Served as an attention check (not subject to k)."
+    )
     stratum = models.CharField(max_length=200, blank=True, help_text="Randomisation stratum.")
     rng_key = models.CharField(
         max_length=100, help_text="Seed sequence of the draw: study seed, enrollment, sequence."
     )
     served_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+
+    class State(models.TextChoices):
+        OPEN = "open", "open"
+        LABELLED = "labelled", "labelled"
+        RETURNED = "returned", "returned to the pool"
+
+    state = models.CharField(
+        max_length=10,
+        choices=State.choices,
+        default=State.OPEN,
+        help_text="open until labelled, or returned to the pool after it expired unlabelled.",
+    )
+    returned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the expired, unlabelled assignment was returned to the pool.",
+    )
 
     class Meta:
         constraints = [
@@ -133,7 +185,15 @@ class Assignment(models.Model):
                 name="assignment_propensity_is_probability",
             ),
         ]
-        indexes = [models.Index(fields=["stimulus", "expires_at"])]
+        indexes = [
+            models.Index(fields=["stimulus", "expires_at"]),
+            # The expiry sweep reads only open assignments past their expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(state="open"),
+                name="assignment_open_expiry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"assignment #{self.pk}"
@@ -194,3 +254,71 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return f"label #{self.pk}: {self.choice}"
+
+
+class StimulusSlot(models.Model):
+    """A stimulus's place in a study's pool: its live count and its bucket position.
+
+    Stimuli of one (cell, level) form a dense array ``pos`` 0..size-1, so the engine
+    draws a uniform position and fetches one row by index: no query scans the pool.
+    Moving a stimulus between levels swaps the bucket's last row into its place.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    stimulus = models.ForeignKey(Stimulus, on_delete=models.CASCADE, related_name="+")
+    cell = models.CharField(
+        max_length=200, help_text="Treatment cell, or '!attention' for attention checks."
+    )
+    level = models.PositiveIntegerField(
+        default=0, help_text="Live assignments: labelled, or in flight and not returned."
+    )
+    pos = models.PositiveIntegerField(help_text="Position within the (cell, level) bucket.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "stimulus"], name="slot_once_per_study"),
+            models.UniqueConstraint(
+                fields=["study", "cell", "level", "pos"], name="slot_dense_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"slot of stimulus {self.stimulus_id}: {self.cell} level {self.level}"
+
+
+class SlotBucket(models.Model):
+    """How many slots a (cell, level) bucket holds. These rows are the engine's lock."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    cell = models.CharField(max_length=200)
+    level = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "cell", "level"], name="bucket_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cell} level {self.level}: {self.size}"
+
+
+class CellTally(models.Model):
+    """Running counts per stratum and cell: live assignments (stratified balance) and
+    outcome sums of labels (adaptive allocation)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    stratum = models.CharField(max_length=200, blank=True, help_text="Randomisation stratum.")
+    cell = models.CharField(max_length=200, help_text="Treatment cell.")
+    assigned = models.IntegerField(default=0, help_text="Live assignments in this stratum.")
+    labels = models.IntegerField(default=0, help_text="Labels counted (adaptive design only).")
+    y_sum = models.FloatField(default=0.0, help_text="Sum of outcomes y of those labels.")
+    y_sq_sum = models.FloatField(default=0.0, help_text="Sum of y squared of those labels.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "stratum", "cell"], name="tally_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stratum or 'all'} / {self.cell}"

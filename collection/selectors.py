@@ -1,8 +1,12 @@
 """Reads for a running study."""
 
+import math
 from dataclasses import dataclass
 
-from collection.models import Enrollment, Label
+from django.db.models import Sum
+
+from annotators.models import CovariateResponse
+from collection.models import Assignment, CellTally, Enrollment, Label, StimulusSlot, Study
 
 
 @dataclass(frozen=True)
@@ -18,3 +22,53 @@ class Progress:
 def enrollment_progress(*, enrollment: Enrollment) -> Progress:
     done = Label.objects.filter(assignment__enrollment=enrollment, supersedes__isnull=True).count()
     return Progress(done=done, total=enrollment.study.labels_per_annotator)
+
+
+def seen_slots(*, study: Study, annotator_id: int) -> dict[tuple[str, int], list[int]]:
+    """Bucket positions, per (cell, level), of the stimuli this annotator has already
+    been assigned (in any study: an annotator never sees a stimulus twice). Small: it
+    reads the annotator's own assignments, never the pool."""
+    seen = Assignment.objects.filter(annotator_id=annotator_id).values("stimulus_id")
+    rows = StimulusSlot.objects.filter(study=study, stimulus_id__in=seen).values_list(
+        "cell", "level", "pos"
+    )
+    out: dict[tuple[str, int], list[int]] = {}
+    for cell, level, pos in rows:
+        out.setdefault((cell, level), []).append(pos)
+    return out
+
+
+def annotator_stratum(*, study: Study, annotator_id: int) -> str:
+    """The annotator's randomisation stratum: the study's stratifying covariates
+    (``design_params['strata']``) and their answers, as 'key=value;key=value'."""
+    keys = study.design_params.get("strata") or []
+    if not keys or study.covariate_schema_id is None:
+        return ""
+    answers = (
+        CovariateResponse.objects.filter(
+            annotator_id=annotator_id, schema_id=study.covariate_schema_id
+        )
+        .values_list("answers", flat=True)
+        .first()
+    ) or {}
+    return ";".join(f"{key}={answers.get(key, '')}" for key in keys)[:200]
+
+
+def cell_outcome_moments(*, study: Study, cells: list[str]) -> tuple[list[int], list[float]]:
+    """Labels and outcome standard deviation per cell (all strata), from the running
+    tallies the label service keeps: the adaptive design's input."""
+    rows = (
+        CellTally.objects.filter(study=study, cell__in=cells)
+        .values("cell")
+        .annotate(n=Sum("labels"), s=Sum("y_sum"), q=Sum("y_sq_sum"))
+    )
+    by_cell = {r["cell"]: r for r in rows}
+    n_out, sd_out = [], []
+    for cell in cells:
+        r = by_cell.get(cell) or {"n": 0, "s": 0.0, "q": 0.0}
+        n = int(r["n"] or 0)
+        mean = (r["s"] or 0.0) / n if n else 0.0
+        var = ((r["q"] or 0.0) - n * mean * mean) / (n - 1) if n >= 2 else 0.0
+        n_out.append(n)
+        sd_out.append(math.sqrt(max(var, 0.0)))
+    return n_out, sd_out

@@ -6,21 +6,30 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from annotators.models import Annotator
-from collection.designs import DESIGN_VERSIONS, complete_randomisation, order_bernoulli, rng_for
+from collection import designs
+from collection.designs import DESIGN_VERSIONS, rng_for
 from collection.errors import EnrollmentClosed, LabelRejected
-from collection.models import Assignment, Enrollment, Label, Study
+from collection.models import (
+    ATTENTION_CELL,
+    Assignment,
+    CellTally,
+    Enrollment,
+    Label,
+    SlotBucket,
+    StimulusSlot,
+    Study,
+)
+from collection.selectors import annotator_stratum, cell_outcome_moments, seen_slots
 from interventions.models import Stimulus
-from interventions.selectors import stimuli_eligible
 
 logger = logging.getLogger(__name__)
 
 REFRESH_TASK = "analysis.refresh_study"
-_MAX_DRAWS = 5
 
 
 def enrollment_start(
@@ -64,53 +73,204 @@ def study_pause(*, study_id: int, reason: str) -> bool:
     return bool(paused)
 
 
+# --- The pool: slot table and buckets -------------------------------------------------
+
+
+def study_slots_build(*, study: Study) -> int:
+    """Put the study's eligible stimuli that are not yet in its pool at level 0; returns
+    how many were added. Idempotent, and one INSERT ... SELECT, so a million stimuli take
+    seconds. The engine calls it at the first draw; call it again after adding stimuli to
+    a running study. Locks the study row so concurrent first draws build once."""
+    with transaction.atomic():
+        Study.objects.select_for_update().get(pk=study.pk)
+        slot, bucket = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
+        through = Study.stimulus_sets.through
+        cell = f"CASE WHEN s.is_attention_check THEN '{ATTENTION_CELL}' ELSE s.cell END"
+        # A stimulus's level is its live assignments in this study (zero for a new study;
+        # exact for one that ran before its pool existed). Attention checks stay at 0.
+        live = f"""(SELECT COUNT(*) FROM {Assignment._meta.db_table} a
+                    WHERE a.study_id = %s AND a.stimulus_id = s.id AND a.state <> 'returned'
+                    AND NOT s.is_attention_check)"""
+        sql = f"""
+            INSERT INTO {slot} (study_id, stimulus_id, cell, level, pos)
+            SELECT %s, src.id, src.cell, src.level, COALESCE(b.size, 0)
+                   + ROW_NUMBER() OVER (PARTITION BY src.cell, src.level ORDER BY src.id) - 1
+            FROM (
+                SELECT s.id, {cell} AS cell, {live} AS level
+                FROM {Stimulus._meta.db_table} s
+                WHERE s.stimulus_set_id IN (
+                    SELECT stimulusset_id FROM {through._meta.db_table} WHERE study_id = %s)
+                  AND s.check_status = %s
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {slot} x WHERE x.study_id = %s AND x.stimulus_id = s.id)
+            ) src
+            LEFT JOIN {bucket} b
+              ON b.study_id = %s AND b.level = src.level AND b.cell = src.cell
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql, [study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk, study.pk]
+            )
+            added = max(cursor.rowcount, 0)
+        sizes = (
+            StimulusSlot.objects.filter(study=study)
+            .values_list("cell", "level")
+            .annotate(n=Count("id"))
+        )
+        counts = {(c, lv): n for c, lv, n in sizes}
+        cells = {c for c, _ in counts}
+        top = max([study.replication_factor] + [lv for _, lv in counts])
+        for c in cells:
+            for level in range((0 if c == ATTENTION_CELL else top) + 1):
+                SlotBucket.objects.update_or_create(
+                    study=study, cell=c, level=level, defaults={"size": counts.get((c, level), 0)}
+                )
+    return added
+
+
+def _slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
+    """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
+    source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
+    src, dst = (slot.cell, slot.level), (slot.cell, slot.level + step)
+    hole, last = slot.pos, sizes[src] - 1
+    StimulusSlot.objects.filter(pk=slot.pk).update(level=dst[1], pos=sizes.get(dst, 0))
+    if hole != last:
+        StimulusSlot.objects.filter(study_id=study_id, cell=src[0], level=src[1], pos=last).update(
+            pos=hole
+        )
+    sizes[src] -= 1
+    sizes[dst] = sizes.get(dst, 0) + 1
+    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level=src[1]).update(size=sizes[src])
+    SlotBucket.objects.update_or_create(
+        study_id=study_id, cell=dst[0], level=dst[1], defaults={"size": sizes[dst]}
+    )
+
+
+def _buckets_locked(study: Study) -> dict[tuple[str, int], int]:
+    """Lock every bucket row of the study (in id order, so lockers never deadlock) and
+    return their sizes; builds the pool on the first draw."""
+    rows = list(
+        SlotBucket.objects.select_for_update()
+        .filter(study=study)
+        .order_by("id")
+        .values_list("cell", "level", "size")
+    )
+    if not rows:
+        study_slots_build(study=study)
+        rows = list(
+            SlotBucket.objects.select_for_update()
+            .filter(study=study)
+            .order_by("id")
+            .values_list("cell", "level", "size")
+        )
+    return {(c, lv): n for c, lv, n in rows}
+
+
+def _tally_add(study_id: int, stratum: str, cell: str, **deltas) -> None:
+    updates = {field: F(field) + value for field, value in deltas.items()}
+    if not CellTally.objects.filter(study_id=study_id, stratum=stratum, cell=cell).update(
+        **updates
+    ):
+        CellTally.objects.create(study_id=study_id, stratum=stratum, cell=cell, **deltas)
+
+
+# --- Expiry ---------------------------------------------------------------------------
+
+
+def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
+    """Return expired, unlabelled assignments to the pool; returns how many.
+
+    Locking: the overdue open assignments are locked with SELECT ... FOR UPDATE SKIP
+    LOCKED (a row locked by a label submission right now is left to that submission,
+    which rejects it as expired, and to the next sweep), then each affected study's
+    bucket rows in id order, the same order the engine uses. The assignment keeps its
+    row and is marked returned; its stimulus drops one level.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        overdue = Assignment.objects.select_for_update(skip_locked=True).filter(
+            state=Assignment.State.OPEN, expires_at__lte=now
+        )
+        if study_id is not None:
+            overdue = overdue.filter(study_id=study_id)
+        rows = list(overdue.order_by("expires_at")[:limit])
+        by_study: dict[int, list[Assignment]] = {}
+        for a in rows:
+            by_study.setdefault(a.study_id, []).append(a)
+        for sid, assignments in sorted(by_study.items()):
+            sizes = _buckets_locked(Study(pk=sid))
+            for a in assignments:
+                if not a.is_attention_check:
+                    slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
+                    _slot_move(sid, slot, sizes, -1)
+                    _tally_add(sid, a.stratum, a.cell, assigned=-1)
+            Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
+                state=Assignment.State.RETURNED, returned_at=now
+            )
+    return len(rows)
+
+
+# --- The engine -----------------------------------------------------------------------
+
+
 def _open_assignment(enrollment: Enrollment, now) -> Assignment | None:
     return (
-        Assignment.objects.filter(enrollment=enrollment, expires_at__gt=now, labels__isnull=True)
+        Assignment.objects.filter(
+            enrollment=enrollment, state=Assignment.State.OPEN, expires_at__gt=now
+        )
         .select_related("stimulus")
         .order_by("sequence")
         .first()
     )
 
 
-def _candidates(study: Study, annotator_id: int, now) -> list[int]:
-    """Eligible stimuli this annotator has not seen and that have fewer than k live
-    assignments (labelled, or unlabelled and unexpired)."""
-    live = Q(assignments__labels__isnull=False) | Q(assignments__expires_at__gt=now)
-    return list(
-        stimuli_eligible(stimulus_sets=study.stimulus_sets.all())
-        .filter(is_attention_check=False)
-        .exclude(assignments__annotator_id=annotator_id)
-        .annotate(live=Count("assignments", filter=live, distinct=True))
-        .filter(live__lt=study.replication_factor)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+def _draw(study: Study, available, cells: list[str], stratum: str, rng) -> designs.BucketDraw:
+    name = study.design_name
+    if name == Study.Design.LEAST_LABELLED:
+        return designs.design_least_labelled(available=available, rng=rng)
+    if name == Study.Design.STRATIFIED:
+        tallies = dict(
+            CellTally.objects.filter(study=study, stratum=stratum).values_list("cell", "assigned")
+        )
+        counts = [tallies.get(c, 0) for c in cells]
+        return designs.design_stratified(available=available, stratum_counts=counts, rng=rng)
+    if name == Study.Design.NEYMAN:
+        n, sd = cell_outcome_moments(study=study, cells=cells)
+        return designs.design_neyman(available=available, n=n, sd=sd, rng=rng)
+    return designs.design_complete(available=available, rng=rng)
 
 
-def _live_count(stimulus_id: int, now) -> int:
-    return (
-        Assignment.objects.filter(stimulus_id=stimulus_id)
-        .filter(Q(labels__isnull=False) | Q(expires_at__gt=now))
-        .distinct()
-        .count()
-    )
+def _order(study: Study, enrollment: Enrollment, sequence: int, rng) -> designs.Order:
+    if study.order_scheme != Study.OrderScheme.BLOCK:
+        return designs.order_bernoulli(rng=rng)
+    size = study.order_block_size
+    position = sequence % size
+    lefts = Assignment.objects.filter(
+        enrollment=enrollment, sequence__gte=sequence - position, treated_on_left=True
+    ).count()
+    return designs.order_block(block_size=size, lefts_so_far=lefts, position=position, rng=rng)
 
 
 def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
     """The annotator's open assignment, or a newly drawn one; None when there is no work.
 
-    Locking: the enrollment row is locked (SELECT ... FOR UPDATE) for the whole
-    transaction, so one annotator's concurrent requests are served one at a time and get
-    the same open assignment. The drawn stimulus row is then locked too and its live
-    count re-read, so two annotators racing for the last slot of a stimulus cannot both
-    take it (k is never exceeded); the loser draws again. On SQLite the IMMEDIATE
+    Locking, in this order everywhere (so no two writers wait on each other in a cycle):
+    1. the enrollment row (SELECT ... FOR UPDATE): one annotator's concurrent requests
+       are served one at a time and get the same open assignment;
+    2. every SlotBucket row of the study, in id order: a handful of rows (cells x k+1)
+       that serialise draws within a study, so the availability the design sees is
+       exact and the logged propensity is the true probability of the draw;
+    3. the slot rows moved (only while holding 2) and the CellTally row.
+    Blocking locks, not SKIP LOCKED, on purpose: skipping would make the probability
+    depend on who else holds a lock, and could report "no work" for work that is merely
+    locked. Overdue assignments are returned first (in their own transaction), so "no
+    work" means none: every stimulus is at k live labels or seen by this annotator.
+    No query scans the pool: the draw reads bucket sizes, the annotator's own
+    assignments and one slot row by (cell, level, position). On SQLite the IMMEDIATE
     transaction serialises all writers and the row locks are no-ops.
-
-    The logged propensity is 1/|candidates| times 1/2 for the order: the probability of
-    this draw given the pool at that moment.
     """
     study = enrollment.study
+    assignment_expire(study_id=study.pk)
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         now = timezone.now()
@@ -119,31 +279,52 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
             return current
         if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
+        sizes = _buckets_locked(study)
+        seen = seen_slots(study=study, annotator_id=enrollment.annotator_id)
+        k = study.replication_factor
+        cells = sorted({c for c, _ in sizes if c != ATTENTION_CELL})
+        available = [
+            [sizes.get((c, lv), 0) - len(seen.get((c, lv), ())) for lv in range(k)] for c in cells
+        ]
+        if not any(n > 0 for row in available for n in row):
+            return None
         sequence = Assignment.objects.filter(enrollment=enrollment).count()
         rng, rng_key = rng_for(seed=study.seed, enrollment_id=enrollment.pk, sequence=sequence)
-        for _ in range(_MAX_DRAWS):
-            candidates = _candidates(study, enrollment.annotator_id, now)
-            if not candidates:
-                return None
-            draw = complete_randomisation(n_candidates=len(candidates), rng=rng)
-            stimulus = Stimulus.objects.select_for_update().get(pk=candidates[draw.index])
-            if _live_count(stimulus.pk, now) < study.replication_factor:
-                break
+        attention_key = (ATTENTION_CELL, 0)
+        n_attention = sizes.get(attention_key, 0) - len(seen.get(attention_key, ()))
+        attention = designs.attention_draw(
+            rate=study.attention_check_rate, n_available=n_attention, rng=rng
+        )
+        stratum = annotator_stratum(study=study, annotator_id=enrollment.annotator_id)
+        if attention.is_check:
+            inner = designs.complete_randomisation(n_candidates=n_attention, rng=rng)
+            bucket, index, p_inner = attention_key, inner.index, inner.probability
         else:
-            return None
-        order = order_bernoulli(rng=rng)
+            draw = _draw(study, available, cells, stratum, rng)
+            bucket, index, p_inner = (cells[draw.cell], draw.level), draw.index, draw.probability
+        pos = designs.position_skipping(index=index, taken=seen.get(bucket, ()))
+        slot = StimulusSlot.objects.get(study=study, cell=bucket[0], level=bucket[1], pos=pos)
+        if not attention.is_check:
+            _slot_move(study.pk, slot, sizes, +1)
+            _tally_add(study.pk, stratum, slot.cell, assigned=1)
+        order = _order(study, enrollment, sequence, rng)
+        p_stimulus = attention.probability * p_inner
         return Assignment.objects.create(
             study=study,
             enrollment=enrollment,
             annotator_id=enrollment.annotator_id,
-            stimulus=stimulus,
+            stimulus_id=slot.stimulus_id,
             sequence=sequence,
             treated_on_left=order.treated_on_left,
-            p_stimulus=draw.probability,
+            p_stimulus=p_stimulus,
             p_order=order.probability,
-            propensity=draw.probability * order.probability,
+            propensity=p_stimulus * order.probability,
             design_name=study.design_name,
             design_version=DESIGN_VERSIONS[study.design_name],
+            order_scheme=order.scheme,
+            cell="" if attention.is_check else slot.cell,
+            is_attention_check=attention.is_check,
+            stratum=stratum,
             rng_key=rng_key,
             served_at=now,
             expires_at=now + timedelta(seconds=study.assignment_ttl_seconds),
@@ -207,30 +388,40 @@ def label_submit(
     Rejected with LabelRejected (nothing written) when the assignment is unknown, another
     annotator's, already labelled or expired, or the values are invalid. After commit
     the study's analysis refresh is enqueued.
+
+    Locking follows the engine's order: the annotator's enrollment row first (so a
+    label and a draw for the same annotator never interleave), then the assignment row;
+    the CellTally row last, and only under the adaptive design that reads it.
     """
     replay = _replay(annotator, submission_id)
     if replay is not None:
         return replay
     if choice not in Label.Choice.values:
         raise LabelRejected(f"choice must be one of left, right, tie; got {choice!r}")
-    if not isinstance(strength, int) or not 1 <= strength <= 3:
+    if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 3:
         raise LabelRejected(f"strength must be 1, 2 or 3; got {strength!r}")
     if time_on_task_ms is not None and not 0 <= time_on_task_ms < 2**31:
         raise LabelRejected("time_on_task_ms must be a non-negative number of milliseconds")
+    owner = (
+        Assignment.objects.filter(pk=assignment_id, annotator_id=annotator.pk)
+        .values_list("enrollment_id", flat=True)
+        .first()
+    )
+    if owner is None:
+        raise LabelRejected("this pair is not assigned to you; load the next pair")
     try:
         with transaction.atomic():
+            enrollment = Enrollment.objects.select_for_update().get(pk=owner)
             assignment = (
-                Assignment.objects.select_for_update()
-                .select_related("enrollment", "study")
-                .filter(pk=assignment_id)
-                .first()
+                Assignment.objects.select_for_update().select_related("study").get(pk=assignment_id)
             )
-            if assignment is None or assignment.annotator_id != annotator.pk:
-                raise LabelRejected("this pair is not assigned to you; load the next pair")
-            if assignment.labels.exists():
+            if assignment.state == Assignment.State.LABELLED:
                 raise LabelRejected("this pair is already labelled; load the next pair")
-            if assignment.expires_at <= timezone.now():
+            if assignment.state == Assignment.State.RETURNED or assignment.expires_at <= (
+                timezone.now()
+            ):
                 raise LabelRejected("this pair expired before it was labelled; load a new pair")
+            outcome = _outcome(choice, assignment.treated_on_left)
             label = Label.objects.create(
                 study=assignment.study,
                 assignment=assignment,
@@ -239,9 +430,20 @@ def label_submit(
                 rationale=rationale.strip()[:5000],
                 time_on_task_ms=time_on_task_ms,
                 submission_id=submission_id,
-                outcome=_outcome(choice, assignment.treated_on_left),
+                outcome=outcome,
             )
-            completed = _enrollment_complete_if_done(assignment.enrollment)
+            Assignment.objects.filter(pk=assignment.pk).update(state=Assignment.State.LABELLED)
+            enrollment.study = assignment.study
+            completed = _enrollment_complete_if_done(enrollment)
+            if assignment.study.design_name == Study.Design.NEYMAN and assignment.cell:
+                _tally_add(
+                    assignment.study_id,
+                    assignment.stratum,
+                    assignment.cell,
+                    labels=1,
+                    y_sum=outcome,
+                    y_sq_sum=outcome * outcome,
+                )
             study_id = assignment.study_id
             transaction.on_commit(lambda: refresh_enqueue(study_id=study_id))
     except IntegrityError:

@@ -73,18 +73,23 @@ def test_replication_factor_and_no_repeats(stimulus_set):
 def test_expired_assignment_returns_to_pool(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, replication_factor=1, labels_per_annotator=500)
     first = enrollment_make(study)
-    while assignment_next(enrollment=first) is not None:
-        a = assignment_next(enrollment=first)
-        _submit(first, a)
-    # Everything is labelled once; with k=1 nobody else gets work...
-    last = Assignment.objects.order_by("-pk").first()
+    eligible = Stimulus.objects.filter(check_status="passed").count()
+    for _ in range(eligible - 1):
+        _submit(first, assignment_next(enrollment=first))
+    abandoned = assignment_next(enrollment=first)  # served, never labelled
+    # Every stimulus is labelled or in flight once; with k=1 nobody else gets work...
     second = enrollment_make(study)
     assert assignment_next(enrollment=second) is None
-    # ...until an unlabelled assignment of someone else expires.
-    Label.objects.filter(assignment=last).delete()
-    Assignment.objects.filter(pk=last.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # ...until the abandoned assignment expires: the next request returns it to the pool.
+    Assignment.objects.filter(pk=abandoned.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     again = assignment_next(enrollment=second)
-    assert again is not None and again.stimulus_id == last.stimulus_id
+    assert again is not None and again.stimulus_id == abandoned.stimulus_id
+    abandoned.refresh_from_db()
+    assert abandoned.state == Assignment.State.RETURNED and abandoned.returned_at is not None
+    with pytest.raises(LabelRejected, match="expired"):
+        _submit(first, abandoned)
 
 
 @pytest.mark.django_db
