@@ -1,9 +1,45 @@
-"""Estimate snapshots: one row per refresh, study, intervention, estimand and subgroup."""
+"""Analysis state: estimate snapshots (history kept), per-annotator sufficient statistics,
+the per-study refresh state and a log of every refresh run."""
 
 from django.db import models
 
+from annotators.models import Annotator
 from collection.models import Study
 from interventions.models import Intervention
+
+
+class RefreshRun(models.Model):
+    """One refresh of a study's estimates, as a worker ran it (the refresh log)."""
+
+    class Kind(models.TextChoices):
+        INCREMENTAL = "incremental", "incremental: fold labels past the watermark"
+        FULL = "full", "full: rebuild the sums from every label and repair drift"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="refresh_runs")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    trigger = models.CharField(
+        max_length=20, default="label", help_text="What asked for it: label, sweep or schedule."
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    labels_folded = models.PositiveIntegerField(
+        help_text="Labels added to the sums by this run (corrections count once)."
+    )
+    watermark_from = models.BigIntegerField(help_text="Study watermark before the run.")
+    watermark_to = models.BigIntegerField(help_text="Study watermark after the run.")
+    snapshots = models.PositiveIntegerField(help_text="Estimate rows this run stored.")
+    drift = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Full runs: largest absolute difference between the stored incremental "
+        "sums and the rebuilt ones (0 when they agreed); empty for incremental runs.",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["study", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} refresh of {self.study} at {self.started_at:%H:%M:%S}"
 
 
 class Estimate(models.Model):
@@ -29,7 +65,40 @@ class Estimate(models.Model):
     ci_low = models.FloatField(null=True, help_text="95% confidence interval, lower end.")
     ci_high = models.FloatField(null=True, help_text="95% confidence interval, upper end.")
     p_value = models.FloatField(null=True, help_text="Two-sided p-value against no effect.")
+    cs_low = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Anytime-valid confidence sequence (normal mixture on annotator-level "
+        "means, level 1 - alpha of the stopping rule), lower end, on the effect scale.",
+    )
+    cs_high = models.FloatField(
+        null=True, blank=True, help_text="Anytime-valid confidence sequence, upper end."
+    )
+    p_always_valid = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Always-valid p-value against no effect, from the same mixture martingale.",
+    )
+    p_holm = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Subgroups: p-value adjusted by Holm across this intervention's subgroups.",
+    )
+    p_bh = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Subgroups: p-value adjusted by Benjamini-Hochberg across this "
+        "intervention's subgroups.",
+    )
     watermark = models.BigIntegerField(help_text="Largest label id included in this snapshot.")
+    run = models.ForeignKey(
+        RefreshRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="estimates",
+        help_text="The refresh that stored this snapshot.",
+    )
     computed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,3 +106,65 @@ class Estimate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intervention} {self.estimand} = {self.point:+.3f}"
+
+
+class AnnotatorSums(models.Model):
+    """Sufficient statistics of one annotator's labels on one intervention of a study.
+
+    With w = 1/propensity, s = 2L - 1 and y the outcome, the fields are the sums of w, w s,
+    w y and w s y and the label count: exactly the ClusterSums of the effect regression
+    for this annotator (X'WX = [[sum w, sum w s], [sum w s, sum w]]). Adding a label
+    changes one row, so a refresh reads one row per annotator, not every label.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
+    annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="+")
+    n = models.PositiveIntegerField(help_text="Current labels (attention checks excluded).")
+    sum_w = models.FloatField(help_text="Sum of 1/propensity.")
+    sum_ws = models.FloatField(help_text="Sum of (2L - 1)/propensity.")
+    sum_wy = models.FloatField(help_text="Sum of y/propensity.")
+    sum_wsy = models.FloatField(help_text="Sum of (2L - 1) y/propensity.")
+    watermark = models.BigIntegerField(help_text="Largest label id folded into this row.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "intervention", "annotator"], name="annotator_sums_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"sums of {self.annotator} on {self.intervention}"
+
+
+class RefreshState(models.Model):
+    """Where a study's incremental state stands, and its database-backed refresh lock."""
+
+    study = models.OneToOneField(
+        Study, on_delete=models.CASCADE, primary_key=True, related_name="refresh_state"
+    )
+    watermark = models.BigIntegerField(
+        default=0, help_text="Every label of the study up to this id is in the sums."
+    )
+    pending_ids = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Label ids at or below the watermark that were not yet committed when it "
+        "advanced ([id, first seen, epoch seconds]); re-read until they appear or expire.",
+    )
+    labels_total = models.PositiveIntegerField(
+        default=0,
+        help_text="Labels folded so far (corrections not counted, attention checks "
+        "counted): what a label budget is compared with.",
+    )
+    locked_until = models.DateTimeField(
+        null=True, blank=True, help_text="Database lock: a refresh is in flight until then."
+    )
+    lock_token = models.CharField(max_length=32, blank=True)
+    stopped_reason = models.TextField(
+        blank=True, help_text="Why the stopping rule paused the study, if it did."
+    )
+
+    def __str__(self) -> str:
+        return f"refresh state of {self.study}"

@@ -1,87 +1,318 @@
-"""Writes for analysis: recompute a study's estimates and store a snapshot."""
+"""Writes for analysis: fold new labels into per-annotator sums, rebuild them from scratch
+(repairing drift), store estimate snapshots, and sweep studies whose refresh was missed.
+
+Locking: every write to a study's sums runs in one transaction that first locks the
+study's RefreshState row (SELECT ... FOR UPDATE), so an incremental refresh and a full
+rebuild of the same study never interleave. The coalescing lock in ``analysis.coalesce``
+sits above this and keeps workers from queueing on the row lock.
+"""
+
+import logging
+import time
 
 import numpy as np
+from celery import current_app
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from analysis.estimators.effects import AttributeEffect, Effect, attribute_effect
-from analysis.models import Estimate
-from analysis.selectors import label_arrays
+from analysis.coalesce import refresh_lock
+from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
+from analysis.selectors import (
+    NewLabel,
+    label_arrays,
+    label_count,
+    label_ids_present,
+    label_ids_study,
+    label_range,
+    labels_to_fold,
+    labels_uncovered,
+    study_interventions,
+)
+from analysis.snapshots import snapshots_store
+from analysis.stopping import study_stopping_apply
 from collection.models import Study
-from interventions.models import Intervention
 
-ESTIMATOR = "hajek-wls/cr1"
+logger = logging.getLogger(__name__)
 
-
-def _finite(value: float) -> float | None:
-    return value if np.isfinite(value) else None
-
-
-def _row(
-    study: Study,
-    intervention: Intervention,
-    estimand: str,
-    fit: AttributeEffect,
-    effect: Effect,
-    watermark: int,
-) -> Estimate:
-    return Estimate(
-        study=study,
-        intervention=intervention,
-        estimand=estimand,
-        estimator=ESTIMATOR,
-        n_labels=fit.n,
-        n_annotators=fit.n_clusters,
-        point=effect.point,
-        se=_finite(effect.se),
-        ci_low=_finite(effect.ci_low),
-        ci_high=_finite(effect.ci_high),
-        p_value=_finite(effect.p_value),
-        watermark=watermark,
-    )
+REFRESH_TASK = "analysis.refresh_study"
+# A label id below the watermark that is still missing after this long was rolled back.
+PENDING_TTL_SECONDS = 300
+FIELDS = ("n", "sum_w", "sum_ws", "sum_wy", "sum_wsy")
 
 
-def study_estimates_refresh(*, study_id: int) -> list[Estimate]:
-    """Recompute every intervention's effect from the study's current labels and store
-    a snapshot, unless the newest snapshot already covers the newest label.
+def _contribution(label: NewLabel, outcome: float) -> np.ndarray:
+    w = 1.0 / label.propensity
+    s = 1.0 if label.treated_on_left else -1.0
+    return np.array([1.0, w, w * s, w * outcome, w * s * outcome])
 
-    Interventions with labels from fewer than two annotators get no snapshot yet: a
-    cluster-robust variance needs two clusters.
+
+def _fold(
+    labels: list[NewLabel], names: dict[str, int], old: int, pending: set[int]
+) -> tuple[dict, int]:
+    """Sum the labels' contributions per (intervention id, annotator id). A correction
+    adds itself and removes the label it supersedes if that one was already folded (at or
+    below the old watermark and not pending, or earlier in this batch). Also returns how
+    many of the labels are not corrections (what a label budget counts)."""
+    deltas: dict[tuple[int, int], np.ndarray] = {}
+    batch: set[int] = set()
+    for label in labels:
+        batch.add(label.pk)
+        replaced = label.supersedes_id
+        replaced_folded = replaced is not None and (
+            replaced in batch or (replaced <= old and replaced not in pending)
+        )
+        if label.is_attention_check:
+            continue
+        for name, on in label.treatment.items():
+            if on != 1 or name not in names:
+                continue
+            key = (names[name], label.annotator_id)
+            delta = deltas.setdefault(key, np.zeros(5))
+            delta += _contribution(label, label.outcome)
+            if replaced_folded:
+                delta -= _contribution(label, label.supersedes_outcome)
+    return deltas, sum(label.supersedes_id is None for label in labels)
+
+
+def _pending(state: RefreshState, low: int, high: int, now: float) -> list[list]:
+    """Label ids in (low, high] not committed yet, plus earlier such ids still missing.
+
+    On PostgreSQL ids are drawn before commit, so a label with a smaller id can commit
+    after a refresh has moved the watermark past it; those ids are re-read until they
+    appear (then folded if they belong to this study) or expire (rolled back).
+    """
+    keep = [
+        entry
+        for entry in state.pending_ids
+        if now - entry[1] < PENDING_TTL_SECONDS
+        and entry[0] not in label_ids_study(study_id=state.study_id, ids=[entry[0]])
+    ]
+    if high > low:
+        present = label_ids_present(low=low, high=high)
+        keep += [[i, now] for i in range(low + 1, high + 1) if i not in present]
+    return keep
+
+
+def _state_locked(study_id: int) -> RefreshState:
+    RefreshState.objects.get_or_create(study_id=study_id)
+    return RefreshState.objects.select_for_update().get(study_id=study_id)
+
+
+def _apply(study_id: int, deltas: dict, watermark: int) -> None:
+    keys = list(deltas)
+    existing = {
+        (row.intervention_id, row.annotator_id): row
+        for row in AnnotatorSums.objects.filter(
+            study_id=study_id,
+            annotator_id__in={a for _, a in keys},
+            intervention_id__in={i for i, _ in keys},
+        )
+    }
+    new, changed = [], []
+    for (intervention_id, annotator_id), delta in deltas.items():
+        row = existing.get((intervention_id, annotator_id))
+        if row is None:
+            row = AnnotatorSums(
+                study_id=study_id,
+                intervention_id=intervention_id,
+                annotator_id=annotator_id,
+                **dict.fromkeys(FIELDS, 0),
+            )
+            new.append(row)
+        else:
+            changed.append(row)
+        for field, value in zip(FIELDS, delta, strict=True):
+            setattr(row, field, getattr(row, field) + (int(value) if field == "n" else value))
+        row.watermark = watermark
+    AnnotatorSums.objects.bulk_create(new)
+    AnnotatorSums.objects.bulk_update(changed, [*FIELDS, "watermark"])
+
+
+def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None:
+    """Fold the study's labels past its watermark into the sums and store a snapshot.
+
+    Cost grows with the new labels plus the study's annotators, not with all its labels.
+    Returns the run, or None when there was nothing new (no run is logged then).
     """
     study = Study.objects.filter(pk=study_id).first()
     if study is None:
-        return []
-    data = label_arrays(study_id=study_id)
-    if not data.label_id.size:
-        return []
-    watermark = int(data.label_id.max())
-    if Estimate.objects.filter(study=study, watermark__gte=watermark).exists():
-        return []
-    interventions = (
-        Intervention.objects.filter(stimulus_sets__studies=study).distinct().order_by("name")
-    )
-    rows: list[Estimate] = []
-    for intervention in interventions:
-        mask = np.array([t.get(intervention.name) == 1 for t in data.treatments], dtype=bool)
-        # Both positions and two annotators are needed before the model is identified.
-        sides = data.treated_on_left[mask]
-        if len(np.unique(data.annotator[mask])) < 2 or sides.all() or not sides.any():
-            continue
-        fit = attribute_effect(
-            outcome=data.outcome[mask],
-            treated_on_left=data.treated_on_left[mask],
-            propensity=data.propensity[mask],
-            annotator=data.annotator[mask],
-        )
-        rows.append(_row(study, intervention, Estimate.Estimand.AMCE, fit, fit.amce, watermark))
-        rows.append(
-            _row(
-                study,
-                intervention,
-                Estimate.Estimand.POSITION_BIAS,
-                fit,
-                fit.position_bias,
-                watermark,
-            )
-        )
+        return None
+    started = timezone.now()
     with transaction.atomic():
-        return Estimate.objects.bulk_create(rows)
+        state = _state_locked(study_id)
+        pending_ids = [entry[0] for entry in state.pending_ids]
+        labels = labels_to_fold(study_id=study_id, after=state.watermark, also=pending_ids)
+        if not labels:
+            return None
+        old = state.watermark
+        names = {i.name: i.pk for i in study_interventions(study=study)}
+        deltas, counted = _fold(labels, names, old, set(pending_ids))
+        new = max(old, labels[-1].pk)
+        # A first refresh looks for missing ids only from the study's first label on.
+        low = old or min(lb.pk for lb in labels) - 1
+        state.pending_ids = _pending(state, low, new, time.time())
+        state.watermark = new
+        state.labels_total += counted
+        state.save(update_fields=["watermark", "pending_ids", "labels_total"])
+        _apply(study_id, deltas, new)
+        run = RefreshRun.objects.create(
+            study=study,
+            kind=RefreshRun.Kind.INCREMENTAL,
+            trigger=trigger,
+            started_at=started,
+            finished_at=started,
+            labels_folded=len(labels),
+            watermark_from=old,
+            watermark_to=new,
+            snapshots=0,
+        )
+        estimates = snapshots_store(study=study, run=run)
+        run.snapshots = len(estimates)
+        run.finished_at = timezone.now()
+        run.save(update_fields=["snapshots", "finished_at"])
+    study_stopping_apply(study=study, estimates=estimates)
+    return run
+
+
+def study_refresh_request(*, study_id: int, trigger: str = "label") -> str:
+    """What the refresh task does: 'covered' (nothing new, skip), 'busy' (another refresh
+    holds the study: retry shortly) or 'refreshed'."""
+    state, _ = RefreshState.objects.get_or_create(study_id=study_id)
+    if not labels_uncovered(state=state):
+        return "covered"
+    with refresh_lock(study_id=study_id) as held:
+        if not held:
+            return "busy"
+        run = study_refresh(study_id=study_id, trigger=trigger)
+    return "covered" if run is None else "refreshed"
+
+
+def _stored_sums(study_id: int) -> dict[tuple[int, int], np.ndarray]:
+    return {
+        (row[0], row[1]): np.array(row[2:], dtype=float)
+        for row in AnnotatorSums.objects.filter(study_id=study_id).values_list(
+            "intervention_id", "annotator_id", *FIELDS
+        )
+    }
+
+
+def _rebuilt_sums(study: Study) -> dict[tuple[int, int], np.ndarray]:
+    data = label_arrays(study_id=study.pk)
+    sums: dict[tuple[int, int], np.ndarray] = {}
+    for intervention in study_interventions(study=study):
+        mask = np.array([t.get(intervention.name) == 1 for t in data.treatments], dtype=bool)
+        w = 1.0 / data.propensity[mask]
+        s = 2.0 * data.treated_on_left[mask] - 1.0
+        y = data.outcome[mask]
+        ids, index = np.unique(data.annotator[mask], return_inverse=True)
+        columns = [np.ones_like(w), w, w * s, w * y, w * s * y]
+        stacked = np.stack([np.bincount(index, c, len(ids)) for c in columns], -1)
+        sums.update({(intervention.pk, int(a)): stacked[k] for k, a in enumerate(ids)})
+    return sums
+
+
+def _as_fields(values: np.ndarray) -> dict[str, float | int]:
+    return {f: (int(v) if f == "n" else float(v)) for f, v in zip(FIELDS, values, strict=True)}
+
+
+def _drift(stored: dict, rebuilt: dict) -> float:
+    """Largest absolute difference, relative to the field's size where that exceeds 1."""
+    worst = 0.0
+    for key in stored.keys() | rebuilt.keys():
+        a, b = stored.get(key, np.zeros(5)), rebuilt.get(key, np.zeros(5))
+        worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
+    return worst
+
+
+def study_sums_rebuild(*, study_id: int, trigger: str = "schedule") -> RefreshRun | None:
+    """Rebuild the study's sums from every current label, record how far the incremental
+    state had drifted, replace it, and store a snapshot if anything changed."""
+    study = Study.objects.filter(pk=study_id).first()
+    if study is None:
+        return None
+    started = timezone.now()
+    with transaction.atomic():
+        state = _state_locked(study_id)
+        old = state.watermark
+        first, last = label_range(study_id=study_id)
+        new = max(old, last)
+        stored, rebuilt = _stored_sums(study_id), _rebuilt_sums(study)
+        drift = _drift(stored, rebuilt)
+        state.pending_ids = _pending(state, old or max(0, first - 1), new, time.time())
+        state.watermark = new
+        state.labels_total = label_count(study_id=study_id)
+        state.save(update_fields=["watermark", "pending_ids", "labels_total"])
+        AnnotatorSums.objects.filter(study_id=study_id).delete()
+        AnnotatorSums.objects.bulk_create(
+            AnnotatorSums(
+                study_id=study_id,
+                intervention_id=intervention_id,
+                annotator_id=annotator_id,
+                watermark=new,
+                **_as_fields(values),
+            )
+            for (intervention_id, annotator_id), values in rebuilt.items()
+        )
+        run = RefreshRun.objects.create(
+            study=study,
+            kind=RefreshRun.Kind.FULL,
+            trigger=trigger,
+            started_at=started,
+            finished_at=started,
+            labels_folded=0,
+            watermark_from=old,
+            watermark_to=new,
+            snapshots=0,
+            drift=drift,
+        )
+        estimates = []
+        if drift > 1e-9 or new > old:
+            if drift > 1e-9:
+                logger.warning(
+                    "study %s: incremental sums drifted by %.3g; repaired", study_id, drift
+                )
+            estimates = snapshots_store(study=study, run=run)
+        run.snapshots = len(estimates)
+        run.finished_at = timezone.now()
+        run.save(update_fields=["snapshots", "finished_at"])
+    study_stopping_apply(study=study, estimates=estimates)
+    return run
+
+
+def studies_rebuild(*, trigger: str = "schedule") -> list[RefreshRun]:
+    """The periodic full recompute: every study with labels, one at a time."""
+    runs = []
+    for study_id in (
+        Study.objects.filter(labels__isnull=False).distinct().values_list("pk", flat=True)
+    ):
+        with refresh_lock(study_id=study_id) as held:
+            if held:
+                run = study_sums_rebuild(study_id=study_id, trigger=trigger)
+                runs.extend([run] if run else [])
+    return runs
+
+
+def refresh_sweep(*, min_age_seconds: float = 30) -> list[int]:
+    """Enqueue a refresh for every study with labels older than ``min_age_seconds`` that
+    its sums do not cover yet: their refresh was missed (the broker was down at commit).
+    The younger ones are left to the refresh their own commit enqueued."""
+    cutoff = timezone.now() - timezone.timedelta(seconds=min_age_seconds)
+    missed = list(
+        Study.objects.annotate(covered=Coalesce(F("refresh_state__watermark"), Value(0)))
+        .filter(labels__pk__gt=F("covered"), labels__created_at__lt=cutoff)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    for study_id in missed:
+        current_app.send_task(REFRESH_TASK, args=[study_id], kwargs={"trigger": "sweep"})
+    if missed:
+        logger.warning("refresh sweep: studies %s had labels no refresh covered", missed)
+    return missed
+
+
+def study_estimates_refresh(*, study_id: int) -> list[Estimate]:
+    """Refresh now, in this process (tests, shell): the snapshot rows stored, [] if none."""
+    run = study_refresh(study_id=study_id, trigger="direct")
+    return [] if run is None else list(run.estimates.select_related("intervention"))

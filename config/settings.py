@@ -180,7 +180,23 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.1, "interval_step": 0.2}
 # Periodic tasks, run by `celery worker --beat` (the demo) or a separate `celery beat`.
 # Each app adds its entries here: task name -> schedule in seconds.
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Labels whose refresh was never enqueued (broker down at commit) are picked up here.
+    "analysis-refresh-sweep": {
+        "task": "analysis.refresh_sweep",
+        "schedule": env.float("ANALYSIS_SWEEP_SECONDS", default=60.0),
+    },
+    # Rebuild every study's sums from its labels, log any drift and repair it.
+    "analysis-rebuild-all": {
+        "task": "analysis.rebuild_all",
+        "schedule": env.float("ANALYSIS_REBUILD_SECONDS", default=3600.0),
+    },
+    # Return abandoned assignments to the pool (collection.tasks.assignments_expire).
+    "collection-assignments-expire": {
+        "task": "collection.assignments_expire",
+        "schedule": env.float("ASSIGNMENT_EXPIRE_SECONDS", default=60.0),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
