@@ -1,6 +1,6 @@
 from django.urls import path
 
-from collection import views
+from collection import api, views
 
 app_name = "collection"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("<slug:slug>/about-you/", views.about_you, name="about_you"),
     path("<slug:slug>/label/", views.label, name="label"),
     path("<slug:slug>/done/", views.done, name="done"),
+]
+
+# Mounted under /api/ by config/urls.py, namespace "collection_api".
+api_urlpatterns = [
+    path("studies/<slug:slug>/next/", api.NextPairView.as_view(), name="next"),
+    path("studies/<slug:slug>/labels/", api.LabelView.as_view(), name="label"),
 ]

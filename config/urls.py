@@ -1,9 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView
+
+from collection.urls import api_urlpatterns as collection_api
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("s/", include("collection.urls")),
+    path("api/", include((collection_api, "collection_api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

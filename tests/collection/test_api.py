@@ -1,0 +1,152 @@
+"""The annotator API through Django's test client, with CSRF checks on."""
+
+import json
+import re
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from collection.models import Assignment, Label
+from tests.factories import study_make
+
+
+def _enrolled_client(study) -> Client:
+    """A browser that went through the entry and consent pages, with CSRF enforced."""
+    client = Client(enforce_csrf_checks=True)
+    entry = reverse("collection:entry", args=[study.slug])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(entry).text)
+    response = client.post(entry, {"csrfmiddlewaretoken": token.group(1)})
+    consent = client.get(response.url)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', consent.text).group(1)
+    client.post(response.url, {"agree": "on", "csrfmiddlewaretoken": token})
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    return client
+
+
+def _next(client, study):
+    return client.post(reverse("collection_api:next", args=[study.slug]))
+
+
+def _label(client, study, body, **extra):
+    return client.post(
+        reverse("collection_api:label", args=[study.slug]),
+        data=body if isinstance(body, str) else json.dumps(body),
+        content_type="application/json",
+        **extra,
+    )
+
+
+def _body(assignment_id, **fields):
+    return {
+        "assignment_id": assignment_id,
+        "submission_id": str(uuid.uuid4()),
+        "choice": "left",
+        "strength": 2,
+        **fields,
+    }
+
+
+@pytest.mark.django_db
+def test_next_then_label_until_the_completion_code(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2)
+    client = _enrolled_client(study)
+    for i in range(2):
+        response = _next(client, study)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "pair" and body["progress"] == {"done": i, "total": 2}
+        pair = body["pair"]
+        assignment = Assignment.objects.get(pk=pair["assignment_id"])
+        stimulus = assignment.stimulus
+        # Sides are already ordered; no field names the treated side, cell or stimulus.
+        assert set(body) == {"status", "pair", "completion_code", "progress"}
+        assert set(pair) == {
+            "assignment_id",
+            "prompt_html",
+            "left_html",
+            "right_html",
+            "expires_at",
+        }
+        expected_left = stimulus.treated if assignment.treated_on_left else stimulus.control
+        assert expected_left.text.split()[0] in pair["left_html"]
+        # Asking again before labelling returns the same pair.
+        assert _next(client, study).json()["pair"]["assignment_id"] == assignment.pk
+        labelled = _label(client, study, _body(assignment.pk))
+        assert labelled.status_code == 201
+    assert labelled.json()["completed"] is True
+    assert labelled.json()["completion_code"] == study.completion_code
+    done = _next(client, study).json()
+    assert done["status"] == "done" and done["completion_code"] == study.completion_code
+    assert done["pair"] is None and Label.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_label_replay_returns_the_original_and_writes_nothing(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=5)
+    client = _enrolled_client(study)
+    assignment_id = _next(client, study).json()["pair"]["assignment_id"]
+    body = _body(assignment_id, choice="right")
+    first = _label(client, study, body)
+    replay = _label(client, study, {**body, "choice": "left"})
+    assert first.status_code == 201 and replay.status_code == 200
+    assert replay.json()["replayed"] is True
+    assert replay.json()["label_id"] == first.json()["label_id"]
+    assert Label.objects.get().choice == "right"
+
+
+@pytest.mark.django_db
+def test_bad_bodies_get_clear_errors_and_change_nothing(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=5)
+    client = _enrolled_client(study)
+    other = _enrolled_client(study)
+    mine = _next(client, study).json()["pair"]["assignment_id"]
+    theirs = _next(other, study).json()["pair"]["assignment_id"]
+    cases = [
+        ("{not json", 400, "JSON"),
+        ("[1, 2]", 400, "JSON object"),
+        (_body(mine, choice="both"), 400, "choice"),
+        (_body(mine, strength=9), 400, "strength"),
+        (_body(mine, submission_id="nope"), 400, "submission_id"),
+        (_body(mine, treated_on_left=True), 400, "unknown fields: treated_on_left"),
+        (_body(mine, rationale="x" * 5001), 400, "rationale"),
+        (_body(mine, rationale="x" * 30_000), 413, "at most"),
+        (_body(theirs), 409, "not assigned to you"),
+        (_body(10**12), 409, "not assigned to you"),
+    ]
+    for body, status, message in cases:
+        response = _label(client, study, body)
+        assert response.status_code == status, (body, response.content)
+        assert message in response.content.decode()
+    assert not Label.objects.exists()
+    assert _label(client, study, _body(mine)).status_code == 201
+    again = _label(client, study, _body(mine))
+    assert again.status_code == 409 and "already labelled" in again.json()["detail"]
+    assert Label.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_api_needs_the_session_and_the_csrf_token(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set)
+    stranger = Client(enforce_csrf_checks=True)
+    assert _next(stranger, study).status_code in (401, 403)
+    client = _enrolled_client(study)
+    del client.defaults["HTTP_X_CSRFTOKEN"]
+    response = _next(client, study)
+    assert response.status_code == 403 and "CSRF" in response.json()["detail"]
+    assert not Assignment.objects.exists()
+    # A session enrolled in one study does not open another study's API.
+    other = study_make(stimulus_set=stimulus_set)
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    assert _next(client, other).status_code in (401, 403)
+    assert _next(client, study).status_code == 200
+
+
+@pytest.mark.django_db
+def test_openapi_schema_describes_both_endpoints(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "/api/studies/{slug}/next/" in text and "/api/studies/{slug}/labels/" in text
+    assert "submission_id" in text
