@@ -23,8 +23,11 @@ class ConfidenceSequence:
     t: int
 
 
-def _boundary(v: float, rho: float, alpha: float) -> float:
-    return float(np.sqrt((v + rho) * (np.log1p(v / rho) + 2.0 * np.log(1.0 / alpha))))
+def normal_mixture_radius(*, t: np.ndarray | int, alpha: float = 0.05, rho: float) -> np.ndarray:
+    """The radius u(V)/t at V = t/4 for each t (vectorised; see ``normal_mixture_cs``)."""
+    t = np.asarray(t, dtype=float)
+    v = t / 4.0
+    return np.sqrt((v + rho) * (np.log1p(v / rho) + 2.0 * np.log(1.0 / alpha))) / t
 
 
 def normal_mixture_cs(
@@ -58,7 +61,7 @@ def normal_mixture_cs(
         raise ValueError("values must lie in [0, 1]; pass annotator-level mean preferences")
     v = t / 4.0
     mean = float(x.mean())
-    radius = _boundary(v, rho, alpha) / t
+    radius = float(normal_mixture_radius(t=t, alpha=alpha, rho=rho))
     s = t * (mean - null)
     log_m = 0.5 * np.log(rho / (v + rho)) + s * s / (2.0 * (v + rho))
     p_value = float(min(1.0, np.exp(-log_m)))
