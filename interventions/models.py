@@ -107,6 +107,24 @@ class Intervention(models.Model):
         blank=True,
         help_text="Other measures that must not move: measure name -> largest absolute change.",
     )
+
+    class Backend(models.TextChoices):
+        RULE = "rule", "rule transform"
+        LLM = "llm", "LLM rewrite"
+
+    backend = models.CharField(
+        max_length=10,
+        choices=Backend.choices,
+        default=Backend.RULE,
+        help_text="Who makes the treated text: the rule transform, or an LLM rewrite through "
+        "the OpenAI-compatible endpoint in settings (LLM_BASE_URL, LLM_MODEL); both are "
+        "held to the same manipulation check.",
+    )
+    llm_instruction = models.TextField(
+        blank=True,
+        help_text="For the LLM backend: the rewrite instruction; blank uses the built-in "
+        "template for the attribute and direction.",
+    )
     description = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -134,6 +152,19 @@ class StimulusSet(models.Model):
         help_text="Generate only from this model's responses; blank means every model.",
     )
     seed = models.BigIntegerField(help_text="Seed of every transform applied in this set.")
+
+    class Design(models.TextChoices):
+        SEPARATE = "separate", "one pair per intervention"
+        FACTORIAL = "factorial", "factorial: every combination (2^k cells)"
+
+    design = models.CharField(
+        max_length=20,
+        choices=Design.choices,
+        default=Design.SEPARATE,
+        help_text="Separate: each intervention alone against the base response. Factorial: "
+        "every non-empty combination of the interventions, applied in sequence, against "
+        "the base response (the control cell), so interactions can be estimated.",
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -193,6 +224,14 @@ class Stimulus(models.Model):
         max_length=10, choices=CheckStatus.choices, help_text="Manipulation check outcome."
     )
     check_reason = models.TextField(blank=True, help_text="Why the manipulation check failed.")
+    details = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What each intervention recorded about its edit, by intervention name; "
+        "for factual_error: erroneous_side ('treated'), kind (number, date, unit), "
+        "original, replacement, offset (character in the treated text) and context. "
+        "For imported pairs: the import's line and format.",
+    )
     is_attention_check = models.BooleanField(
         default=False, help_text="Shown to test attention; excluded from effect estimates."
     )

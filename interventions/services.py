@@ -1,18 +1,29 @@
-"""Writes for the interventions app: imports and stimulus generation."""
+"""Writes for the interventions app: imports, the built-in catalogue and generation
+(planned in interventions.generation)."""
 
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import numpy as np
 from celery import current_app
 from django.db import transaction
 
-from interventions.checks import manipulation_check
+from interventions.catalogue import CATALOGUE, direction_sign
+from interventions.checks import pair_check
+from interventions.generation import GenerationFailed, stimulus_set_generate
 from interventions.imports import ImportFailed, prompt_rows_parse
-from interventions.measures import measure_all
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
-from interventions.transforms import transform_get
+from interventions.pair_imports import pair_rows_parse
+
+__all__ = [
+    "GenerationFailed",
+    "interventions_install_builtin",
+    "prompts_import",
+    "stimulus_pairs_import",
+    "stimulus_set_generate",
+    "stimulus_set_generation_enqueue",
+    "stimulus_set_generation_failed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -66,97 +77,6 @@ def prompts_import(*, lines: Iterable[str | bytes], source: str) -> ImportSummar
     return ImportSummary(prompts=len(prompts), responses=len(responses))
 
 
-def _direction_sign(intervention: Intervention) -> int:
-    return -1 if intervention.parameters.get("direction") in ("shorter", "less", "off") else 1
-
-
-def _rng_for(stimulus_set: StimulusSet, base: Response, intervention: Intervention):
-    # One stream per (set seed, base response, intervention): re-running generation, or
-    # generating in another order, reproduces every text exactly.
-    return np.random.default_rng([stimulus_set.seed, base.pk, intervention.pk])
-
-
-def _stimulus_make(
-    stimulus_set: StimulusSet, base: Response, intervention: Intervention
-) -> Stimulus:
-    module = transform_get(intervention.transform)
-    params = dict(intervention.parameters)
-    text = module.apply(base.text, rng=_rng_for(stimulus_set, base, intervention), **params)
-    treated, _ = Response.objects.get_or_create(
-        parent=base,
-        generator=f"{module.NAME}@{module.VERSION}",
-        parameters={**params, "seed": stimulus_set.seed},
-        origin=Response.Origin.TRANSFORMED,
-        defaults={"prompt_id": base.prompt_id, "text": text, "model_name": base.model_name},
-    )
-    control_measures = measure_all(base.text)
-    treated_measures = measure_all(treated.text)
-    if treated.text == base.text:
-        passed, reason = False, "the transform left the text unchanged"
-    else:
-        check = manipulation_check(
-            control=control_measures,
-            treated=treated_measures,
-            measure=intervention.check_measure,
-            threshold=intervention.check_threshold,
-            direction=_direction_sign(intervention),
-            tolerances=intervention.tolerances,
-        )
-        passed, reason = check.passed, check.reason
-    return Stimulus(
-        stimulus_set=stimulus_set,
-        prompt_id=base.prompt_id,
-        control=base,
-        treated=treated,
-        cell=intervention.name,
-        treatment={intervention.name: 1},
-        provenance=Stimulus.Provenance.INTERVENTIONAL,
-        measures_control=control_measures,
-        measures_treated=treated_measures,
-        check_status=Stimulus.CheckStatus.PASSED if passed else Stimulus.CheckStatus.REJECTED,
-        check_reason=reason,
-    )
-
-
-def stimulus_set_generate(*, stimulus_set: StimulusSet, batch_size: int = 100) -> int:
-    """Make one stimulus per base response and intervention; return how many were new.
-
-    Idempotent: pairs already made (unique on set, control and cell) are skipped, so a
-    re-run after a crash finishes the job and a second full run adds nothing.
-    Progress is committed after every batch for the admin's progress column.
-    """
-    interventions = list(stimulus_set.interventions.order_by("pk"))
-    bases = Response.objects.filter(
-        origin=Response.Origin.IMPORTED, prompt__source=stimulus_set.response_source
-    ).order_by("pk")
-    if stimulus_set.response_model:
-        bases = bases.filter(model_name=stimulus_set.response_model)
-    work = [(base, iv) for base in bases for iv in interventions]
-    done = set(stimulus_set.stimuli.values_list("control_id", "cell"))
-    StimulusSet.objects.filter(pk=stimulus_set.pk).update(
-        generation_status=StimulusSet.GenerationStatus.RUNNING,
-        generation_total=len(work),
-        generation_error="",
-    )
-    created = 0
-    for start in range(0, len(work), batch_size):
-        with transaction.atomic():
-            batch = [
-                _stimulus_make(stimulus_set, base, iv)
-                for base, iv in work[start : start + batch_size]
-                if (base.pk, iv.name) not in done
-            ]
-            Stimulus.objects.bulk_create(batch, ignore_conflicts=True)
-            created += len(batch)
-            StimulusSet.objects.filter(pk=stimulus_set.pk).update(
-                generation_done=min(start + batch_size, len(work))
-            )
-    StimulusSet.objects.filter(pk=stimulus_set.pk).update(
-        generation_status=StimulusSet.GenerationStatus.DONE
-    )
-    return created
-
-
 def stimulus_set_generation_failed(*, stimulus_set_id: int, error: str) -> None:
     StimulusSet.objects.filter(pk=stimulus_set_id).update(
         generation_status=StimulusSet.GenerationStatus.FAILED, generation_error=error
@@ -169,3 +89,106 @@ def stimulus_set_generation_enqueue(*, stimulus_set: StimulusSet) -> None:
         generation_status=StimulusSet.GenerationStatus.QUEUED
     )
     transaction.on_commit(lambda: current_app.send_task(GENERATE_TASK, args=[stimulus_set.pk]))
+
+
+def interventions_install_builtin() -> int:
+    """Create the catalogue's interventions that do not exist yet; return how many."""
+    created = 0
+    for spec in CATALOGUE:
+        _, new = Intervention.objects.get_or_create(
+            name=spec.name,
+            defaults={
+                "attribute": spec.attribute,
+                "transform": spec.transform,
+                "parameters": spec.parameters,
+                "check_measure": spec.check_measure,
+                "check_threshold": spec.check_threshold,
+                "tolerances": spec.tolerances,
+                "description": spec.description,
+            },
+        )
+        created += new
+    return created
+
+
+@dataclass(frozen=True)
+class PairImportSummary:
+    stimulus_set: StimulusSet
+    stimuli: int
+    rejected: int
+
+
+def stimulus_pairs_import(
+    *,
+    lines: Iterable[str | bytes],
+    format: str,
+    source: str,
+    stimulus_set_name: str,
+    intervention: str = "",
+) -> PairImportSummary:
+    """Import ready-made pairs as observational stimuli in a new stimulus set, all or
+    nothing (ImportFailed names the line and field). Pairs whose intervention name is a
+    known Intervention are held to its manipulation check; others pass as imported."""
+    if not source.strip() or not stimulus_set_name.strip():
+        raise ImportFailed(["the import needs a source name and a stimulus set name"])
+    rows = pair_rows_parse(lines, format=format, intervention=intervention)
+    known = {
+        iv.name: iv for iv in Intervention.objects.filter(name__in={r.intervention for r in rows})
+    }
+    with transaction.atomic():
+        if StimulusSet.objects.filter(name=stimulus_set_name).exists():
+            raise ImportFailed(
+                [f"a stimulus set named '{stimulus_set_name}' exists; choose another name"]
+            )
+        if Prompt.objects.filter(source=source).exists():
+            raise ImportFailed([f"source '{source}' was already imported; use another source name"])
+        stimulus_set = StimulusSet.objects.create(
+            name=stimulus_set_name,
+            response_source=source,
+            seed=0,
+            description=f"Imported pairs ({format}).",
+            generation_status=StimulusSet.GenerationStatus.DONE,
+        )
+        prompts = Prompt.objects.bulk_create(
+            Prompt(source=source, external_id=r.prompt_id, text=r.prompt) for r in rows
+        )
+        stimuli = []
+        for prompt, row in zip(prompts, rows, strict=True):
+            control, treated = Response.objects.bulk_create(
+                Response(prompt=prompt, text=text, model_name=f"{format}:{side}",
+                         origin=Response.Origin.IMPORTED)
+                for side, text in (("control", row.control), ("treated", row.treated))
+            )  # fmt: skip
+            stimuli.append(_imported_stimulus(stimulus_set, prompt, control, treated, row, known))
+        Stimulus.objects.bulk_create(stimuli)
+    rejected = sum(s.check_status == Stimulus.CheckStatus.REJECTED for s in stimuli)
+    return PairImportSummary(stimulus_set, len(stimuli), rejected)
+
+
+def _imported_stimulus(stimulus_set, prompt, control, treated, row, known) -> Stimulus:
+    intervention = known.get(row.intervention)
+    check = pair_check(
+        control=row.control,
+        treated=row.treated,
+        measure=intervention.check_measure if intervention else "words",
+        threshold=intervention.check_threshold if intervention else float("-inf"),
+        direction=direction_sign(intervention.parameters) if intervention else 1,
+        tolerances=intervention.tolerances if intervention else {},
+    )
+    passed = check.result.passed or (
+        intervention is None and "unchanged" not in check.result.reason
+    )
+    return Stimulus(
+        stimulus_set=stimulus_set,
+        prompt=prompt,
+        control=control,
+        treated=treated,
+        cell=row.intervention,
+        treatment={row.intervention: 1},
+        provenance=Stimulus.Provenance.OBSERVATIONAL,
+        measures_control=check.measures_control,
+        measures_treated=check.measures_treated,
+        check_status=Stimulus.CheckStatus.PASSED if passed else Stimulus.CheckStatus.REJECTED,
+        check_reason="" if passed else check.result.reason,
+        details=row.details,
+    )

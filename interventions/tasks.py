@@ -14,5 +14,5 @@ def generate_stimuli(stimulus_set_id: int) -> int:
     try:
         return stimulus_set_generate(stimulus_set=stimulus_set)
     except Exception as exc:
-        stimulus_set_generation_failed(stimulus_set_id=stimulus_set_id, error=repr(exc))
+        stimulus_set_generation_failed(stimulus_set_id=stimulus_set_id, error=str(exc) or repr(exc))
         raise

@@ -1,14 +1,28 @@
 """Rule transforms: pure functions ``apply(text, *, rng, **parameters) -> str``.
 
 Each module names its attribute (``NAME``) and a ``VERSION`` recorded on every response
-it produces, so a change of rule never silently mixes with earlier stimuli.
+it produces, so a change of rule never silently mixes with earlier stimuli. A module
+that has something to record about its edit (which number a factual error changed)
+also has ``apply_detailed`` returning ``(text, details)``.
 """
 
 from types import ModuleType
 
-from interventions.transforms import length
+import numpy as np
 
-TRANSFORMS: dict[str, ModuleType] = {module.NAME: module for module in (length,)}
+from interventions.transforms import (
+    factual_error,
+    hedging,
+    length,
+    markdown,
+    politeness,
+    sycophancy,
+)
+
+TRANSFORMS: dict[str, ModuleType] = {
+    module.NAME: module
+    for module in (length, markdown, hedging, sycophancy, factual_error, politeness)
+}
 
 
 def transform_get(name: str) -> ModuleType:
@@ -17,3 +31,13 @@ def transform_get(name: str) -> ModuleType:
     except KeyError:
         known = ", ".join(sorted(TRANSFORMS))
         raise ValueError(f"unknown transform {name!r}; known transforms: {known}") from None
+
+
+def transform_run(
+    name: str, text: str, *, rng: np.random.Generator, parameters: dict
+) -> tuple[str, dict]:
+    """Apply a transform by name; return the text and its record of the edit (or {})."""
+    module = transform_get(name)
+    if hasattr(module, "apply_detailed"):
+        return module.apply_detailed(text, rng=rng, **parameters)
+    return module.apply(text, rng=rng, **parameters), {}

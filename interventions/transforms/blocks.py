@@ -63,3 +63,47 @@ def split_sentences(body: str) -> list[str]:
 def protected_blocks(text: str) -> list[str]:
     """The protected blocks of a text in order: what every transform must keep verbatim."""
     return [b.body for b in split_blocks(text) if b.kind == "protected"]
+
+
+def lower_first(sentence: str) -> str:
+    """Lower-case a sentence's first letter unless it opens with an acronym, 'I' or a
+    non-letter, so a phrase can be put in front of it."""
+    first = sentence.split(" ", 1)[0]
+    if sentence[:2].isupper() or not sentence[:1].isalpha() or first in ("I", "I'm", "I've"):
+        return sentence
+    return sentence[0].lower() + sentence[1:]
+
+
+def upper_first(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
+
+
+def paragraph_add(text: str, sentence: str, *, at_start: bool) -> str:
+    """Add a paragraph of prose before or after the whole text."""
+    if at_start:
+        return sentence + "\n\n" + text
+    return text.rstrip("\n") + "\n\n" + sentence + text[len(text.rstrip("\n")) :]
+
+
+def sentences_drop(text: str, drop) -> str:
+    """Remove every prose sentence for which ``drop(sentence)`` is true; a paragraph or
+    list item left empty disappears with its marker."""
+    out: list[Block] = []
+    changed = False
+    for block in split_blocks(text):
+        if block.kind != "prose":
+            out.append(block)
+            continue
+        parts = split_sentences(block.body)
+        kept = [s for s in parts if not drop(s)]
+        if len(kept) == len(parts):
+            out.append(block)
+            continue
+        changed = True
+        if kept:
+            out.append(Block("prose", block.prefix, " ".join(kept)))
+        elif out and out[-1].kind == "blank":
+            out.pop()  # no double blank line where the paragraph was
+    while changed and out and out[0].kind == "blank":
+        out.pop(0)
+    return join_blocks(out)

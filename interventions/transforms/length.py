@@ -1,10 +1,12 @@
 """Length: a concise or an elaborated version of the same answer.
 
-``shorter`` drops non-leading sentences of paragraphs and list items until the prose has
-lost ``dose`` of its words; ``longer`` appends restatements of a paragraph's own opening
+``shorter`` drops redundancy until the prose has lost ``dose`` of its words: non-leading
+sentences of paragraphs and list items, asides in brackets, lists of examples,
+non-restrictive clauses, fillers ("basically", "It is important to note that") and a
+closing summary paragraph; ``longer`` appends restatements of a paragraph's own opening
 sentence until it has gained ``dose``. Neither touches protected blocks (code, tables,
-quotes, headers), list markers or the first sentence of any paragraph, so the structure
-and the lead claim of every paragraph survive.
+quotes, headers) or list markers, and only a summary paragraph loses its first sentence,
+so the structure and the lead claim of every other paragraph survive.
 """
 
 import re
@@ -14,7 +16,7 @@ import numpy as np
 from interventions.transforms.blocks import Block, join_blocks, split_blocks, split_sentences
 
 NAME = "length"
-VERSION = "1"
+VERSION = "2"
 DIRECTIONS = ("shorter", "longer")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(\S(?:.*?\S)?)\1")
 _RESTATEMENTS = ("In other words, ", "Put simply, ", "To restate the point, ", "That is, ")
@@ -38,22 +40,66 @@ def apply(
     return join_blocks(_lengthen(blocks, rng, goal))
 
 
+# Redundancy that can go without changing what is claimed: asides in brackets, lists
+# of examples, non-restrictive clauses, fillers, and a closing summary paragraph.
+_PHRASES = re.compile(
+    r" \([^()`]{3,120}\)"
+    r"|, (?:such as|including|for example|e\.g\.|which|as well as) [^.;:()`]+(?=[.;])"
+    r"|(?<= )(?:basically|actually|essentially|really|very|simply|quite|just) "
+    r"|^(?:It is important to note that|It's important to note that|It's worth noting that"
+    r"|It is worth noting that|Note that|Additionally, |Furthermore, |Moreover, ) ?"
+)
+_SUMMARY = re.compile(r"^(?:In conclusion|In summary|To summarize|To sum up|Overall|Remember)\b")
+
+
 def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:
     sentences = {i: split_sentences(b.body) for i, b in enumerate(blocks) if b.kind == "prose"}
-    candidates = [(i, j) for i, parts in sentences.items() for j in range(1, len(parts))]
+    prose_paragraphs = [i for i in sentences if not blocks[i].prefix]
+    # (block, sentence, span): span None drops the sentence, (-1, -1) the whole block.
+    candidates: list[tuple[int, int, tuple[int, int] | None]] = []
+    for i, parts in sentences.items():
+        if i in prose_paragraphs and len(prose_paragraphs) > 1 and _SUMMARY.match(parts[0]):
+            candidates.append((i, 0, (-1, -1)))
+        for j, part in enumerate(parts):
+            if j:
+                candidates.append((i, j, None))
+            candidates.extend((i, j, m.span()) for m in _PHRASES.finditer(part))
     dropped: set[tuple[int, int]] = set()
+    cuts: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    gone: set[int] = set()
     removed = 0
     for k in rng.permutation(len(candidates)):
         if removed >= goal:
             break
-        i, j = candidates[k]
-        dropped.add((i, j))
-        removed += _words(sentences[i][j])
+        i, j, span = candidates[k]
+        if i in gone or (i, j) in dropped:
+            continue
+        if span == (-1, -1):
+            gone.add(i)
+            removed += sum(_words(p) for p in sentences[i])
+        elif span is None:
+            dropped.add((i, j))
+            removed += _words(sentences[i][j])
+        elif not any(a < span[1] and span[0] < b for a, b in cuts.get((i, j), [])):
+            cuts.setdefault((i, j), []).append(span)
+            removed += _words(sentences[i][j][span[0] : span[1]])
     out = list(blocks)
     for i, parts in sentences.items():
-        kept = [s for j, s in enumerate(parts) if (i, j) not in dropped]
-        out[i] = Block("prose", blocks[i].prefix, " ".join(kept))
-    return out
+        edited = [
+            _cut(s, cuts.get((i, j), [])) for j, s in enumerate(parts) if (i, j) not in dropped
+        ]
+        if edited != parts:
+            out[i] = Block("prose", blocks[i].prefix, " ".join(edited))
+    # A dropped summary paragraph takes its preceding blank line with it.
+    return [b for i, b in enumerate(out) if i not in gone and not (i + 1 in gone and not b.body)]
+
+
+def _cut(sentence: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        sentence = sentence[:start] + sentence[end:]
+    if any(start == 0 for start, _ in spans):  # an opener went: the sentence starts anew
+        sentence = sentence[:1].upper() + sentence[1:]
+    return sentence
 
 
 def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:

@@ -1,0 +1,212 @@
+"""Stimulus generation: plan every treated text in memory, then write.
+
+Planning runs the transforms (or LLM rewrites) and the manipulation checks; nothing
+touches the database until the whole plan exists, so an LLM endpoint that fails half way
+leaves no partial stimulus set. A factorial set plans one cell per non-empty subset of
+its interventions, applying them in sequence (ordered by intervention id) and checking
+each step against its own intervention: step k must move its target and keep every
+other measure within tolerance relative to step k-1.
+"""
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+from django.db import transaction
+
+from interventions.catalogue import direction_sign
+from interventions.checks import PairCheck, pair_check
+from interventions.llm import ChatClient, LLMConfig, LLMError, instruction_for
+from interventions.measures import measure_pair
+from interventions.models import Intervention, Response, Stimulus, StimulusSet
+from interventions.transforms import transform_get, transform_run
+
+WRITE_BATCH = 200
+
+
+class GenerationFailed(Exception):
+    """Generation stopped before writing anything; the message says why."""
+
+
+@dataclass
+class Step:
+    intervention: Intervention
+    generator: str
+    parameters: dict
+    text: str
+    details: dict
+    check: PairCheck
+
+
+@dataclass
+class Plan:
+    base: Response
+    cell: tuple[Intervention, ...]
+    steps: list[Step]
+
+
+def cells_for(stimulus_set: StimulusSet, interventions: list[Intervention]):
+    if stimulus_set.design != StimulusSet.Design.FACTORIAL:
+        return [(iv,) for iv in interventions]
+    return [c for k in range(1, len(interventions) + 1) for c in combinations(interventions, k)]
+
+
+def cell_key(cell: tuple[Intervention, ...]) -> str:
+    return "+".join(sorted(iv.name for iv in cell))
+
+
+class Planner:
+    """Makes the treated texts. Rule transforms are deterministic per (set seed, base,
+    intervention sequence); LLM rewrites already stored are reused, never re-requested."""
+
+    def __init__(self, stimulus_set: StimulusSet):
+        self.stimulus_set = stimulus_set
+        self._memo: dict[tuple, tuple[str, dict]] = {}
+        self._client: ChatClient | None = None
+
+    def close(self) -> None:
+        if self._client:
+            self._client.close()
+
+    def _generator(self, iv: Intervention) -> str:
+        if iv.backend == Intervention.Backend.LLM:
+            return f"llm:{iv.attribute}@{self._llm().config.model}"
+        module = transform_get(iv.transform)
+        return f"{module.NAME}@{module.VERSION}"
+
+    def _llm(self) -> ChatClient:
+        if self._client is None:
+            self._client = ChatClient(LLMConfig.from_settings())
+        return self._client
+
+    def _make(self, iv: Intervention, text: str, path: tuple[int, ...]) -> tuple[str, dict]:
+        params = dict(iv.parameters)
+        if iv.backend == Intervention.Backend.LLM:
+            instruction = instruction_for(
+                attribute=iv.attribute,
+                direction=str(params.get("direction", "")),
+                override=iv.llm_instruction,
+            )
+            return self._llm().rewrite(text=text, instruction=instruction), {}
+        # One stream per (set seed, base, intervention sequence): re-running, or running
+        # in another order, reproduces every text exactly.
+        rng = np.random.default_rng([self.stimulus_set.seed, *path])
+        return transform_run(iv.transform, text, rng=rng, parameters=params)
+
+    def plan(self, base: Response, cell: tuple[Intervention, ...]) -> Plan:
+        text, path, steps = base.text, (base.pk,), []
+        parent: Response | None = base
+        for iv in cell:
+            path = (*path, iv.pk)
+            generator = self._generator(iv)
+            parameters = {**iv.parameters, "seed": self.stimulus_set.seed}
+            stored = (
+                Response.objects.filter(
+                    parent=parent, generator=generator, parameters=parameters
+                ).first()
+                if parent is not None and iv.backend == Intervention.Backend.LLM
+                else None
+            )
+            key = (path, text)
+            if stored is not None:
+                new, details = stored.text, {}
+            elif key not in self._memo:
+                self._memo[key] = self._make(iv, text, path)
+                new, details = self._memo[key]
+            else:
+                new, details = self._memo[key]
+            check = pair_check(
+                control=text,
+                treated=new,
+                measure=iv.check_measure,
+                threshold=iv.check_threshold,
+                direction=direction_sign(iv.parameters),
+                tolerances=iv.tolerances,
+            )
+            steps.append(Step(iv, generator, parameters, new, details, check))
+            text, parent = new, stored
+        return Plan(base, cell, steps)
+
+
+def _stimulus_write(stimulus_set: StimulusSet, plan: Plan) -> Stimulus:
+    parent = plan.base
+    for step in plan.steps:
+        parent, _ = Response.objects.get_or_create(
+            parent=parent,
+            generator=step.generator,
+            parameters=step.parameters,
+            origin=Response.Origin.TRANSFORMED,
+            defaults={
+                "prompt_id": plan.base.prompt_id,
+                "text": step.text,
+                "model_name": plan.base.model_name,
+            },
+        )
+    measures_control, measures_treated = measure_pair(plan.base.text, parent.text)
+    failed = [s for s in plan.steps if not s.check.result.passed]
+    reason = ""
+    if failed:
+        reason = failed[0].check.result.reason
+        if len(plan.steps) > 1:
+            reason = f"{failed[0].intervention.name}: {reason}"
+    return Stimulus(
+        stimulus_set=stimulus_set,
+        prompt_id=plan.base.prompt_id,
+        control=plan.base,
+        treated=parent,
+        cell=cell_key(plan.cell),
+        treatment={iv.name: 1 for iv in plan.cell},
+        provenance=Stimulus.Provenance.INTERVENTIONAL,
+        measures_control=measures_control,
+        measures_treated=measures_treated,
+        check_status=Stimulus.CheckStatus.REJECTED if failed else Stimulus.CheckStatus.PASSED,
+        check_reason=reason,
+        details={s.intervention.name: s.details for s in plan.steps if s.details},
+    )
+
+
+def stimulus_set_generate(*, stimulus_set: StimulusSet, batch_size: int = WRITE_BATCH) -> int:
+    """Make one stimulus per base response and cell; return how many were new.
+
+    Idempotent: pairs already made (unique on set, control and cell) are skipped, so a
+    re-run after a crash finishes the job and a second full run adds nothing. Progress
+    counts planned pairs; the writes happen after the plan is complete.
+    Raises GenerationFailed (and marks the set failed) when an LLM rewrite cannot be
+    made; nothing of that run is written.
+    """
+    interventions = list(stimulus_set.interventions.order_by("pk"))
+    bases = Response.objects.filter(
+        origin=Response.Origin.IMPORTED, prompt__source=stimulus_set.response_source
+    ).order_by("pk")
+    if stimulus_set.response_model:
+        bases = bases.filter(model_name=stimulus_set.response_model)
+    cells = cells_for(stimulus_set, interventions)
+    work = [(base, cell) for base in bases for cell in cells]
+    done = set(stimulus_set.stimuli.values_list("control_id", "cell"))
+    todo = [(b, c) for b, c in work if (b.pk, cell_key(c)) not in done]
+    sets = StimulusSet.objects.filter(pk=stimulus_set.pk)
+    sets.update(
+        generation_status=StimulusSet.GenerationStatus.RUNNING,
+        generation_total=len(work),
+        generation_done=len(work) - len(todo),
+        generation_error="",
+    )
+    planner = Planner(stimulus_set)
+    plans: list[Plan] = []
+    try:
+        for n, (base, cell) in enumerate(todo, start=1):
+            plans.append(planner.plan(base, cell))
+            if n % batch_size == 0:
+                sets.update(generation_done=len(work) - len(todo) + n)
+    except LLMError as exc:
+        message = f"LLM rewrite failed, nothing was written: {exc}"
+        sets.update(generation_status=StimulusSet.GenerationStatus.FAILED, generation_error=message)
+        raise GenerationFailed(message) from exc
+    finally:
+        planner.close()
+    with transaction.atomic():
+        created = Stimulus.objects.bulk_create(
+            [_stimulus_write(stimulus_set, plan) for plan in plans], ignore_conflicts=True
+        )
+        sets.update(generation_status=StimulusSet.GenerationStatus.DONE, generation_done=len(work))
+    return len(created)
