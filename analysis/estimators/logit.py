@@ -6,6 +6,7 @@ import numpy as np
 from scipy.special import expit
 
 from analysis.estimators.effects import Effect, normal_effect
+from analysis.estimators.grouping import factorize
 from analysis.estimators.wls import Vcov, cluster_sandwich
 
 
@@ -101,12 +102,30 @@ def side_counts(
     *, outcome: np.ndarray, treated_on_left: np.ndarray, annotator: np.ndarray
 ) -> tuple[np.ndarray, SideCounts]:
     """The sorted annotator ids and each one's label counts and successes by side."""
-    ids, index = np.unique(np.asarray(annotator), return_inverse=True)
+    ids, index = factorize(annotator)
     cell = 2 * index + np.asarray(treated_on_left, dtype=int)
     size = 2 * len(ids)
     n = np.bincount(cell, minlength=size).reshape(-1, 2).astype(float)
     s = np.bincount(cell, weights=np.asarray(outcome, float), minlength=size).reshape(-1, 2)
     return ids, SideCounts(n=n, successes=s)
+
+
+def side_counts_by_stratum(
+    *, outcome: np.ndarray, treated_on_left: np.ndarray, annotator: np.ndarray, stratum: np.ndarray
+) -> dict[object, tuple[np.ndarray, SideCounts]]:
+    """``side_counts`` for each stratum (e.g. intervention) in one pass over the labels."""
+    ids, a = factorize(annotator)
+    strata, s = factorize(stratum)
+    g = len(ids)
+    cell = 2 * (s * g + a) + np.asarray(treated_on_left, dtype=int)
+    size = 2 * g * len(strata)
+    n = np.bincount(cell, minlength=size).reshape(-1, g, 2).astype(float)
+    y = np.bincount(cell, weights=np.asarray(outcome, float), minlength=size).reshape(-1, g, 2)
+    out: dict[object, tuple[np.ndarray, SideCounts]] = {}
+    for k, key in enumerate(strata.tolist()):
+        present = n[k].sum(1) > 0
+        out[key] = (ids[present], SideCounts(n[k][present], y[k][present]))
+    return out
 
 
 # The only two rows of the design: (1, -1) treated on the right, (1, +1) on the left.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from analysis.estimators.effects import AttributeEffect, effect_from_fit
+from analysis.estimators.grouping import factorize
 from analysis.estimators.wls import Vcov, WLSFit, cluster_sandwich
 
 
@@ -37,6 +38,33 @@ class ClusterSums:
         )
 
 
+def _sums_by_cell(
+    y: np.ndarray, side: np.ndarray, w: np.ndarray, cell: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # With x = (1, s) and s^2 = 1: X'WX = [[sum w, sum w s], [sum w s, sum w]].
+    sw = np.bincount(cell, weights=w, minlength=size)
+    sws = np.bincount(cell, weights=w * side, minlength=size)
+    xtwx = np.stack([np.stack([sw, sws], -1), np.stack([sws, sw], -1)], -2)
+    wy = w * y
+    xtwy = np.stack(
+        [
+            np.bincount(cell, weights=wy, minlength=size),
+            np.bincount(cell, weights=wy * side, minlength=size),
+        ],
+        -1,
+    )
+    n = np.bincount(cell, minlength=size).astype(float)
+    return xtwx, xtwy, n
+
+
+def _label_arrays(
+    outcome: np.ndarray, treated_on_left: np.ndarray, propensity: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = np.asarray(outcome, dtype=float)
+    side = 2.0 * np.asarray(treated_on_left, dtype=float) - 1.0
+    return y, side, 1.0 / np.asarray(propensity, dtype=float)
+
+
 def cluster_sums(
     *,
     outcome: np.ndarray,
@@ -45,24 +73,36 @@ def cluster_sums(
     annotator: np.ndarray,
 ) -> tuple[np.ndarray, ClusterSums]:
     """The sorted annotator ids and their sufficient statistics."""
-    y = np.asarray(outcome, dtype=float)
-    side = 2.0 * np.asarray(treated_on_left, dtype=float) - 1.0
-    w = 1.0 / np.asarray(propensity, dtype=float)
-    ids, index = np.unique(np.asarray(annotator), return_inverse=True)
-    g = len(ids)
-    # With x = (1, s) and s^2 = 1: X'WX = [[sum w, sum w s], [sum w s, sum w]].
-    sw = np.bincount(index, weights=w, minlength=g)
-    sws = np.bincount(index, weights=w * side, minlength=g)
-    xtwx = np.stack([np.stack([sw, sws], -1), np.stack([sws, sw], -1)], 1)
-    xtwy = np.stack(
-        [
-            np.bincount(index, weights=w * y, minlength=g),
-            np.bincount(index, weights=w * side * y, minlength=g),
-        ],
-        -1,
-    )
-    n = np.bincount(index, minlength=g).astype(float)
+    y, side, w = _label_arrays(outcome, treated_on_left, propensity)
+    ids, index = factorize(annotator)
+    xtwx, xtwy, n = _sums_by_cell(y, side, w, index, len(ids))
     return ids, ClusterSums(xtwx=xtwx, xtwy=xtwy, n=n)
+
+
+def cluster_sums_by_stratum(
+    *,
+    outcome: np.ndarray,
+    treated_on_left: np.ndarray,
+    propensity: np.ndarray,
+    annotator: np.ndarray,
+    stratum: np.ndarray,
+) -> dict[object, tuple[np.ndarray, ClusterSums]]:
+    """``cluster_sums`` for each stratum (e.g. intervention) in one pass over the labels.
+
+    Returns {stratum: (annotator ids present in it, their sums)}, equal to calling
+    ``cluster_sums`` on each stratum's labels.
+    """
+    y, side, w = _label_arrays(outcome, treated_on_left, propensity)
+    ids, a = factorize(annotator)
+    strata, s = factorize(stratum)
+    g = len(ids)
+    xtwx, xtwy, n = _sums_by_cell(y, side, w, s * g + a, len(strata) * g)
+    xtwx, xtwy, n = xtwx.reshape(-1, g, 2, 2), xtwy.reshape(-1, g, 2), n.reshape(-1, g)
+    out: dict[object, tuple[np.ndarray, ClusterSums]] = {}
+    for k, key in enumerate(strata.tolist()):
+        present = n[k] > 0
+        out[key] = (ids[present], ClusterSums(xtwx[k][present], xtwy[k][present], n[k][present]))
+    return out
 
 
 def wls_from_sums(sums: ClusterSums, *, vcov: Vcov = "CR1") -> WLSFit:
