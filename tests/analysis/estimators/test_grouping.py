@@ -53,4 +53,4 @@ def test_per_stratum_sums_and_counts_equal_separate_passes():
         np.testing.assert_array_equal(counts[key][0], ids)
         np.testing.assert_allclose(counts[key][1].successes, ref_counts.successes, rtol=1e-12)
         np.testing.assert_array_equal(counts[key][1].n, ref_counts.n)
-    assert len(sums[30][0]) == 20
+    assert sums[30][0].min() >= 10 and sums[0][0].min() == 0
