@@ -1,62 +1,69 @@
-import uuid
-
 import numpy as np
 import pytest
+from statsmodels.stats.multitest import multipletests
 
-from analysis.estimators.effects import attribute_effect
-from analysis.models import Estimate
-from analysis.selectors import estimates_latest
-from analysis.services import study_estimates_refresh
+from analysis.estimators.confseq import normal_mixture_cs, rho_for_planned
+from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
+from analysis.selectors import estimates_latest, label_arrays
+from analysis.services import (
+    refresh_sweep,
+    study_estimates_refresh,
+    study_refresh,
+    study_refresh_request,
+    study_sums_rebuild,
+)
+from annotators.models import CovariateResponse, CovariateSchema
 from collection.models import Label
-from collection.services import assignment_next, label_submit
-from tests.factories import enrollment_make, stimulus_set_make, study_make
+from tests.analysis.helpers import QUESTIONS, from_scratch, label_study
+from tests.factories import stimulus_set_make, study_make
 
 
-def label_study(study, annotators: int, rng: np.random.Generator) -> None:
-    """Annotators who prefer the treated side 70% of the time."""
-    for _ in range(annotators):
-        enrollment = enrollment_make(study)
-        while (a := assignment_next(enrollment=enrollment)) is not None:
-            treated_wins = rng.random() < 0.7
-            choice = "left" if treated_wins == a.treated_on_left else "right"
-            label_submit(
-                annotator=enrollment.annotator,
-                assignment_id=a.pk,
-                submission_id=uuid.uuid4(),
-                choice=choice,
-                strength=2,
-            )
+def _latest(study, estimand="amce", subgroup="all"):
+    return {
+        e.intervention.name: e
+        for e in estimates_latest(study=study, subgroups=True)
+        if e.estimand == estimand and e.subgroup == subgroup
+    }
 
 
 @pytest.mark.django_db
-def test_refresh_stores_what_the_estimator_computes_on_the_labels():
+def test_incremental_refresh_after_every_label_equals_a_full_recompute():
     stimulus_set = stimulus_set_make(prompts=12, directions=("longer", "shorter"))
-    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=8)
-    label_study(study, annotators=6, rng=np.random.default_rng(0))
-    stored = study_estimates_refresh(study_id=study.pk)
-    assert {(e.intervention.name, e.estimand) for e in stored} == {
-        (name, estimand)
-        for name in ("length-longer", "length-shorter")
-        for estimand in ("amce", "position_bias")
-    }
-    for estimate in stored:
-        labels = Label.objects.filter(
-            study=study, assignment__stimulus__cell=estimate.intervention.name
-        ).select_related("assignment")
-        fit = attribute_effect(
-            outcome=np.array([lb.outcome for lb in labels]),
-            treated_on_left=np.array([lb.assignment.treated_on_left for lb in labels]),
-            propensity=np.array([lb.assignment.propensity for lb in labels]),
-            annotator=np.array([lb.assignment.annotator_id for lb in labels]),
-        )
-        effect = fit.amce if estimate.estimand == "amce" else fit.position_bias
-        assert estimate.point == pytest.approx(effect.point, rel=1e-12)
-        assert estimate.se == pytest.approx(effect.se, rel=1e-12)
-        assert estimate.n_labels == len(labels) and estimate.n_annotators == fit.n_clusters
-        assert estimate.watermark == Label.objects.latest("pk").pk
-    # Nothing new to cover: no new snapshot.
-    assert study_estimates_refresh(study_id=study.pk) == []
-    assert len(estimates_latest(study=study)) == 4
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=6)
+    label_study(
+        study,
+        annotators=5,
+        rng=np.random.default_rng(0),
+        refresh=lambda: study_refresh(study_id=study.pk),
+    )
+    newest = Label.objects.latest("pk").pk
+    for name, estimate in _latest(study).items():
+        fit = from_scratch(study, name)
+        assert estimate.watermark == newest
+        assert estimate.point == pytest.approx(fit.amce.point, rel=1e-10)
+        assert estimate.se == pytest.approx(fit.amce.se, rel=1e-10)
+        assert estimate.n_labels == fit.n and estimate.n_annotators == fit.n_clusters
+    for name, estimate in _latest(study, "position_bias").items():
+        assert estimate.point == pytest.approx(from_scratch(study, name).position_bias.point)
+    # One run per label once the first refresh existed; each run folded exactly one label.
+    runs = RefreshRun.objects.filter(study=study)
+    assert runs.count() == Label.objects.filter(study=study).count()
+    assert set(runs.values_list("labels_folded", flat=True)) == {1}
+    # The periodic rebuild finds no drift and stores nothing new.
+    rebuild = study_sums_rebuild(study_id=study.pk)
+    assert rebuild.drift == pytest.approx(0, abs=1e-12) and rebuild.snapshots == 0
+
+
+@pytest.mark.django_db
+def test_history_is_kept_and_a_refresh_with_nothing_new_stores_nothing(study):
+    label_study(study, annotators=3, rng=np.random.default_rng(1))
+    first = study_estimates_refresh(study_id=study.pk)
+    assert first and study_estimates_refresh(study_id=study.pk) == []
+    label_study(study, annotators=2, rng=np.random.default_rng(2))
+    second = study_estimates_refresh(study_id=study.pk)
+    assert second[0].watermark > first[0].watermark
+    assert Estimate.objects.filter(study=study, estimand="amce").count() == 2
+    assert study_refresh_request(study_id=study.pk) == "covered"
 
 
 @pytest.mark.django_db
@@ -65,3 +72,98 @@ def test_no_estimate_until_two_annotators_and_missing_study_is_ignored(study):
     assert study_estimates_refresh(study_id=study.pk) == []
     assert study_estimates_refresh(study_id=10**9) == []
     assert not Estimate.objects.exists()
+
+
+@pytest.mark.django_db
+def test_confidence_sequence_is_the_closed_form_on_annotator_means(study):
+    label_study(study, annotators=6, rng=np.random.default_rng(3))
+    (estimate,) = _latest(study).values() if study_refresh(study_id=study.pk) else ()
+    data = label_arrays(study_id=study.pk)
+    w = 1 / data.propensity
+    means = [
+        np.sum(w[data.annotator == a] * data.outcome[data.annotator == a])
+        / np.sum(w[data.annotator == a])
+        for a in np.unique(data.annotator)
+    ]
+    cs = normal_mixture_cs(values=np.array(means), rho=rho_for_planned(n_planned=100), null=0.5)
+    assert estimate.cs_low == pytest.approx(cs.low - 0.5, rel=1e-10)
+    assert estimate.cs_high == pytest.approx(cs.high - 0.5, rel=1e-10)
+    assert estimate.p_always_valid == pytest.approx(cs.p_value, rel=1e-10)
+
+
+@pytest.mark.django_db
+def test_subgroup_snapshots_match_the_estimator_on_each_subgroup_with_adjusted_p():
+    schema = CovariateSchema.objects.create(name="expertise", questions=QUESTIONS)
+    study = study_make(
+        schema=schema, labels_per_annotator=6, stimulus_set=stimulus_set_make(prompts=12)
+    )
+    # Experts prefer the treated side much more often than novices.
+    label_study(
+        study, annotators=8, rng=np.random.default_rng(4), p_treated=lambda k: 0.9 if k % 2 else 0.4
+    )
+    study_refresh(study_id=study.pk)
+    rows = [e for e in estimates_latest(study=study, subgroups=True) if e.subgroup != "all"]
+    assert {e.subgroup for e in rows} == {"expertise=novice", "expertise=expert"}
+    answers = dict(CovariateResponse.objects.values_list("annotator_id", "answers"))
+    for row in rows:
+        value = row.subgroup.split("=")[1]
+        members = {a for a, ans in answers.items() if ans["expertise"] == value}
+        fit = from_scratch(study, row.intervention.name, annotator_ids=members)
+        assert row.point == pytest.approx(fit.amce.point, rel=1e-10)
+        assert row.se == pytest.approx(fit.amce.se, rel=1e-10)
+    p = [r.p_value for r in rows]
+    assert [r.p_holm for r in rows] == pytest.approx(list(multipletests(p, method="holm")[1]))
+    assert [r.p_bh for r in rows] == pytest.approx(list(multipletests(p, method="fdr_bh")[1]))
+
+
+@pytest.mark.django_db
+def test_rebuild_detects_and_repairs_drift(study):
+    label_study(study, annotators=4, rng=np.random.default_rng(5))
+    study_refresh(study_id=study.pk)
+    before = _latest(study)["length-longer"]
+    # Corrupt the stored state, as a lost update or a bug would.
+    row = AnnotatorSums.objects.filter(study=study).first()
+    AnnotatorSums.objects.filter(pk=row.pk).update(sum_wy=row.sum_wy + 3.0, n=row.n + 1)
+    run = study_sums_rebuild(study_id=study.pk)
+    assert run.drift >= 1 / row.n and run.snapshots == 2
+    after = _latest(study)["length-longer"]
+    assert after.pk != before.pk
+    assert after.point == pytest.approx(from_scratch(study, "length-longer").amce.point, rel=1e-10)
+    assert AnnotatorSums.objects.get(pk__isnull=False, annotator=row.annotator).n == row.n
+
+
+@pytest.mark.django_db
+def test_a_correction_replaces_the_label_it_supersedes(study):
+    label_study(study, annotators=3, rng=np.random.default_rng(6))
+    study_refresh(study_id=study.pk)
+    old = Label.objects.filter(study=study).first()
+    # A correction is a new row for the same assignment (labels are append-only).
+    Label.objects.create(
+        study=study,
+        assignment=old.assignment,
+        supersedes=old,
+        choice="tie",
+        strength=1,
+        submission_id="00000000-0000-0000-0000-000000000001",
+        outcome=0.5,
+    )
+    run = study_refresh(study_id=study.pk)
+    assert run.labels_folded == 1
+    fit = from_scratch(study, "length-longer")
+    assert _latest(study)["length-longer"].point == pytest.approx(fit.amce.point, rel=1e-10)
+    assert study_sums_rebuild(study_id=study.pk).drift == pytest.approx(0, abs=1e-12)
+
+
+@pytest.mark.django_db
+def test_sweep_enqueues_only_studies_with_uncovered_labels(study, settings):
+    label_study(study, annotators=2, rng=np.random.default_rng(7))
+    covered = study_make(stimulus_set=study.stimulus_sets.first(), slug="covered")
+    label_study(covered, annotators=2, rng=np.random.default_rng(8))
+    study_refresh(study_id=covered.pk)
+    # Labels younger than the grace period are left to the refresh their commit enqueued.
+    assert refresh_sweep(min_age_seconds=3600) == []
+    assert refresh_sweep(min_age_seconds=0) == [study.pk]
+    assert (
+        RefreshState.objects.get(study=covered).watermark
+        == Label.objects.filter(study=covered).latest("pk").pk
+    )

@@ -1,0 +1,59 @@
+"""Build labelled studies through the real services, and recompute from scratch."""
+
+import uuid
+
+import numpy as np
+
+from analysis.estimators.effects import attribute_effect
+from annotators.services import covariates_record
+from collection.models import Label
+from collection.services import assignment_next, label_submit
+from tests.factories import enrollment_make
+
+QUESTIONS = [
+    {"key": "expertise", "label": "Expertise", "type": "choice", "choices": ["novice", "expert"]}
+]
+
+
+def label_study(study, annotators: int, rng: np.random.Generator, p_treated=0.7, refresh=None):
+    """Annotators prefer the treated side with probability ``p_treated`` (a callable of the
+    annotator's index for heterogeneous effects); ``refresh`` runs after every label."""
+    for k in range(annotators):
+        enrollment = enrollment_make(study)
+        if study.covariate_schema_id:
+            covariates_record(
+                annotator=enrollment.annotator,
+                schema=study.covariate_schema,
+                answers={"expertise": "expert" if k % 2 else "novice"},
+            )
+        p = p_treated(k) if callable(p_treated) else p_treated
+        while (a := assignment_next(enrollment=enrollment)) is not None:
+            treated_wins = rng.random() < p
+            label_submit(
+                annotator=enrollment.annotator,
+                assignment_id=a.pk,
+                submission_id=uuid.uuid4(),
+                choice="left" if treated_wins == a.treated_on_left else "right",
+                strength=2,
+            )
+            if refresh is not None:
+                refresh()
+
+
+def from_scratch(study, intervention_name: str, annotator_ids=None):
+    """The estimator on the raw current labels of one intervention (optionally a subset
+    of annotators)."""
+    labels = [
+        lb
+        for lb in Label.objects.filter(study=study, superseded_by__isnull=True).select_related(
+            "assignment__stimulus"
+        )
+        if lb.assignment.stimulus.treatment.get(intervention_name) == 1
+        and (annotator_ids is None or lb.assignment.annotator_id in annotator_ids)
+    ]
+    return attribute_effect(
+        outcome=np.array([lb.outcome for lb in labels]),
+        treated_on_left=np.array([lb.assignment.treated_on_left for lb in labels]),
+        propensity=np.array([lb.assignment.propensity for lb in labels]),
+        annotator=np.array([lb.assignment.annotator_id for lb in labels]),
+    )

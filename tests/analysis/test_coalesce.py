@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from analysis.coalesce import lock_backend, refresh_lock
+from analysis.models import RefreshRun
+from analysis.services import study_refresh_request
+from tests.analysis.helpers import label_study
+from tests.factories import study_make
+from tests.services import redis_reachable
+
+
+@pytest.fixture(params=["database", "redis"])
+def backend(request, settings):
+    if request.param == "redis":
+        if not redis_reachable():
+            pytest.skip("Redis not available: set REDIS_URL to a running Redis")
+    else:
+        settings.REDIS_URL = ""
+    assert lock_backend() == request.param
+    return request.param
+
+
+@pytest.mark.django_db
+def test_one_refresh_in_flight_per_study_and_the_queued_one_covers_the_burst(backend, study):
+    label_study(study, annotators=3, rng=np.random.default_rng(0))
+    with refresh_lock(study_id=study.pk) as held:
+        assert held
+        # While a refresh is in flight, every request for the study is told to come back.
+        assert study_refresh_request(study_id=study.pk) == "busy"
+        with refresh_lock(study_id=study.pk) as second:
+            assert not second
+    assert not RefreshRun.objects.exists()
+    # The one that comes back folds the whole burst; the rest find it covered.
+    assert study_refresh_request(study_id=study.pk) == "refreshed"
+    assert study_refresh_request(study_id=study.pk) == "covered"
+    (run,) = RefreshRun.objects.all()
+    assert run.labels_folded == 15
+
+
+@pytest.mark.django_db
+def test_the_lock_of_one_study_does_not_block_another(backend, study):
+    other_study = study_make(stimulus_set=study.stimulus_sets.first(), slug="other")
+    with refresh_lock(study_id=study.pk) as held, refresh_lock(study_id=other_study.pk) as other:
+        assert held and other
+    # Released on exit: the study can be locked again.
+    with refresh_lock(study_id=study.pk) as again:
+        assert again
