@@ -52,11 +52,12 @@ def apply(
 
 
 def _courtesy_only(sentence: str) -> bool:
-    return (
-        bool(POLITENESS.search(sentence))
-        and len(sentence.split()) <= 15
-        and (_PLEASE.match(sentence) is None)
-    )
+    """A sentence that is only courtesy: several courtesy phrases, or one in a short
+    sentence ("Please note that ..." carries content and only loses its "Please")."""
+    markers, words = len(POLITENESS.findall(sentence)), len(sentence.split())
+    if markers >= 2:
+        return words <= 25
+    return markers == 1 and words <= 15 and _PLEASE.match(sentence) is None
 
 
 def _less(text: str) -> str:
