@@ -141,9 +141,11 @@ def _slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> Non
     sizes[src] -= 1
     sizes[dst] = sizes.get(dst, 0) + 1
     SlotBucket.objects.filter(study_id=study_id, cell=src[0], level=src[1]).update(size=sizes[src])
-    SlotBucket.objects.update_or_create(
-        study_id=study_id, cell=dst[0], level=dst[1], defaults={"size": sizes[dst]}
-    )
+    if not SlotBucket.objects.filter(study_id=study_id, cell=dst[0], level=dst[1]).update(
+        size=sizes[dst]
+    ):
+        # Only above the top level built (k raised, or legacy data past k).
+        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=sizes[dst])
 
 
 def _buckets_locked(study: Study) -> dict[tuple[str, int], int]:
