@@ -4,7 +4,7 @@ sequence survives continuous monitoring where repeated ordinary intervals do not
 import numpy as np
 
 from analysis.estimators.confseq import normal_mixture_radius, rho_for_planned
-from analysis.estimators.heterogeneity import subgroup_effects
+from analysis.estimators.heterogeneity import cochran_q, heterogeneity_wald, subgroup_effects
 from analysis.estimators.sums import attribute_effect_from_sums, cluster_sums
 from tests.analysis.estimators.simdata import label_arrays, simulate_labels
 
@@ -65,3 +65,23 @@ def test_confidence_sequence_keeps_coverage_under_continuous_monitoring():
     assert cs_ever_missed <= 0.05
     assert ordinary_ever_missed > 0.15
     assert final_missed < 0.09
+
+
+def test_heterogeneity_tests_hold_their_size_and_find_planted_heterogeneity():
+    rng = np.random.default_rng(31)
+    reps = 400
+    rejected = {"wald_null": 0, "q_null": 0, "wald_planted": 0, "q_planted": 0}
+    for _ in range(reps):
+        for case, taus in (("null", np.full(3, 0.08)), ("planted", TAU_BY_GROUP)):
+            data = simulate_labels(rng, n_annotators=300, per=6, tau_by_group=taus)
+            ids, sums = cluster_sums(**label_arrays(data))
+            wald = heterogeneity_wald(sums=sums, covariates=data["covariates"][ids])
+            q = cochran_q(effects=subgroup_effects(sums=sums, labels=data["group"][ids]))
+            rejected[f"wald_{case}"] += wald.p_value < 0.05
+            rejected[f"q_{case}"] += q.p_value < 0.05
+    rates = {k: v / reps for k, v in rejected.items()}
+    print("rejection rates at 5%:", rates)
+    # Cluster-robust tests run a little liberal in finite samples; 0.10 is 5% plus about
+    # four binomial standard errors at 400 replications.
+    assert 0.02 <= rates["wald_null"] <= 0.10 and 0.02 <= rates["q_null"] <= 0.10
+    assert rates["wald_planted"] > 0.8 and rates["q_planted"] > 0.8
