@@ -53,6 +53,8 @@ def dataset_rows(*, study: Study) -> Iterator[dict[str, object]]:
             "cell": stimulus.cell,
             "treatment": stimulus.treatment,
             "provenance": stimulus.provenance,
+            # What each intervention recorded, e.g. which side carries a factual error.
+            "intervention_details": stimulus.details,
             "chosen_is_treated": treated_won,
             "treated_on_left": assignment.treated_on_left,
             "choice": label.choice,

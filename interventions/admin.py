@@ -8,8 +8,14 @@ from django.utils.html import format_html_join
 
 from interventions.imports import ImportFailed
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
-from interventions.selectors import stimulus_set_check_counts
-from interventions.services import prompts_import, stimulus_set_generation_enqueue
+from interventions.pair_imports import PAIR_FORMATS
+from interventions.selectors import stimulus_set_cell_counts, stimulus_set_check_counts
+from interventions.services import (
+    interventions_install_builtin,
+    prompts_import,
+    stimulus_pairs_import,
+    stimulus_set_generation_enqueue,
+)
 
 
 class PromptImportForm(forms.Form):
@@ -17,6 +23,27 @@ class PromptImportForm(forms.Form):
         help_text="JSONL: one {prompt_id, prompt, responses, category} per line."
     )
     source = forms.CharField(required=False, help_text="Source name; defaults to the file name.")
+
+
+class PairImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV or JSONL, by the format below.")
+    format = forms.ChoiceField(choices=[(f, f) for f in PAIR_FORMATS])
+    stimulus_set_name = forms.CharField(help_text="Name of the new stimulus set.")
+    source = forms.CharField(required=False, help_text="Source name; defaults to the file name.")
+    intervention = forms.CharField(
+        required=False, help_text="Cell name for TRL and HH-RLHF rows (default 'chosen')."
+    )
+
+
+def _too_big(form: forms.Form, upload) -> bool:
+    if upload.size <= settings.IMPORT_MAX_BYTES:
+        return False
+    form.add_error(
+        "file",
+        f"the file is {upload.size} bytes, over the {settings.IMPORT_MAX_BYTES} byte limit; "
+        "split it or use the management command",
+    )
+    return True
 
 
 @admin.register(Prompt)
@@ -38,13 +65,7 @@ class PromptAdmin(admin.ModelAdmin):
         form = PromptImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > settings.IMPORT_MAX_BYTES:
-                form.add_error(
-                    "file",
-                    f"the file is {upload.size} bytes, over the {settings.IMPORT_MAX_BYTES} "
-                    "byte limit; split it or use 'manage.py import_prompts'",
-                )
-            else:
+            if not _too_big(form, upload):
                 try:
                     summary = prompts_import(
                         lines=upload, source=form.cleaned_data["source"] or upload.name
@@ -72,21 +93,72 @@ class ResponseAdmin(admin.ModelAdmin):
 
 @admin.register(Intervention)
 class InterventionAdmin(admin.ModelAdmin):
-    list_display = ("name", "attribute", "transform", "check_measure", "check_threshold")
+    list_display = (
+        "name", "attribute", "transform", "backend", "check_measure", "check_threshold"
+    )  # fmt: skip
+    list_filter = ("attribute", "backend")
+    actions = ("install_builtin",)
+
+    @admin.action(description="Add the built-in interventions that are missing")
+    def install_builtin(self, request: HttpRequest, queryset) -> None:
+        created = interventions_install_builtin()
+        self.message_user(request, f"Added {created} built-in interventions.", messages.INFO)
 
 
 @admin.register(StimulusSet)
 class StimulusSetAdmin(admin.ModelAdmin):
-    list_display = ("name", "response_source", "response_model", "generation_status", "progress")
+    list_display = (
+        "name", "design", "response_source", "response_model", "generation_status", "progress"
+    )  # fmt: skip
     readonly_fields = (
         "generation_status",
         "generation_total",
         "generation_done",
         "generation_error",
         "check_counts",
+        "cell_counts",
     )
     filter_horizontal = ("interventions",)
     actions = ("generate",)
+    change_list_template = "admin/interventions/stimulusset/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_view)
+        return [path("import/", view, name="stimulus_pairs_import"), *super().get_urls()]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = PairImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload, data = form.cleaned_data["file"], form.cleaned_data
+            if not _too_big(form, upload):
+                try:
+                    summary = stimulus_pairs_import(
+                        lines=upload,
+                        format=data["format"],
+                        source=data["source"] or upload.name,
+                        stimulus_set_name=data["stimulus_set_name"],
+                        intervention=data["intervention"],
+                    )
+                except ImportFailed as exc:
+                    for error in exc.errors[:50]:
+                        form.add_error("file", error)
+                else:
+                    self.message_user(
+                        request,
+                        f"Imported {summary.stimuli} pairs ({summary.rejected} failed their "
+                        "intervention's manipulation check).",
+                    )
+                    return redirect("admin:interventions_stimulusset_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "title": "Import pairs"}
+        return render(request, "admin/interventions/stimulusset/import.html", context)
+
+    @admin.display(description="cells (passed / made)")
+    def cell_counts(self, obj: StimulusSet) -> str:
+        counts = stimulus_set_cell_counts(stimulus_set=obj)
+        rows = [(cell, c["passed"], c["total"]) for cell, c in counts.items()]
+        return format_html_join("", "<div>{}: {} / {}</div>", rows) or "none yet"
 
     @admin.display(description="progress")
     def progress(self, obj: StimulusSet) -> str:
@@ -111,4 +183,6 @@ class StimulusAdmin(admin.ModelAdmin):
     list_display = ("pk", "stimulus_set", "cell", "check_status", "check_reason", "provenance")
     list_filter = ("stimulus_set", "check_status", "cell", "provenance", "is_attention_check")
     raw_id_fields = ("prompt", "control", "treated")
-    readonly_fields = ("measures_control", "measures_treated", "check_status", "check_reason")
+    readonly_fields = (
+        "measures_control", "measures_treated", "check_status", "check_reason", "details"
+    )  # fmt: skip
