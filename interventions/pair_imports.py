@@ -191,8 +191,9 @@ def _csv_rows(lines, errors) -> list[PairRow]:
         errors.append(f"line 1: the header lacks column(s) {', '.join(sorted(missing))}")
         return []
     rows = []
+    end = reader.line_num  # a quoted field may span lines: name the row's first line
     for obj in reader:
-        line = reader.line_num
+        line, end = end + 1, reader.line_num
         clean = {k: v for k, v in obj.items() if k is not None}
         if (row := _researcher_row(clean, line, errors, "pairs-csv")) is not None:
             rows.append(row)
