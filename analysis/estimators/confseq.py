@@ -44,7 +44,9 @@ def normal_mixture_cs(
     so mean +- u(V)/t covers mu at every time simultaneously (continuous monitoring and
     optional stopping are allowed). The always-valid p-value is 1/M_t(null), M_t the
     Gaussian-mixture martingale sqrt(rho/(V + rho)) exp(S_t^2 / (2 (V + rho))), capped
-    at 1. ``rho`` tunes where the sequence is tightest (``rho_for_planned``).
+    at 1; by Ville's inequality P(p_t <= alpha for some t) <= alpha, so it may be read at
+    every snapshot (store the running minimum for a monotone version). ``rho`` tunes
+    where the sequence is tightest (``rho_for_planned``).
     Assumptions: observations independent given the past, bounded in [0, 1].
     Reference: Howard, Ramdas, McAuliffe and Sekhon (2021), "Time-uniform, nonparametric,
     nonasymptotic confidence sequences", Annals of Statistics 49(2), eq. (14).
