@@ -80,9 +80,14 @@ def study_slots_build(*, study: Study) -> int:
     """Put the study's eligible stimuli that are not yet in its pool at level 0; returns
     how many were added. Idempotent, and one INSERT ... SELECT, so a million stimuli take
     seconds. The engine calls it at the first draw; call it again after adding stimuli to
-    a running study. Locks the study row so concurrent first draws build once."""
+    a running study. Locks the study row (FOR NO KEY UPDATE, which does not block the
+    key-share locks of rows inserted that reference the study) so concurrent first
+    draws build once; callers hold no engine locks when they call it."""
     with transaction.atomic():
-        Study.objects.select_for_update().get(pk=study.pk)
+        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
+        # The buckets too, in the engine's order: sizes are counted below from the slot
+        # table, and must not be overwritten by a draw committing in between.
+        existing = list(SlotBucket.objects.select_for_update().filter(study=study).order_by("id"))
         slot, bucket = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
         through = Study.stimulus_sets.through
         cell = f"CASE WHEN s.is_attention_check THEN '{ATTENTION_CELL}' ELSE s.cell END"
@@ -112,6 +117,8 @@ def study_slots_build(*, study: Study) -> int:
                 sql, [study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk, study.pk]
             )
             added = max(cursor.rowcount, 0)
+        if existing and not added:
+            return 0
         sizes = (
             StimulusSlot.objects.filter(study=study)
             .values_list("cell", "level")
@@ -148,23 +155,15 @@ def _slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> Non
         SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=sizes[dst])
 
 
-def _buckets_locked(study: Study) -> dict[tuple[str, int], int]:
+def _buckets_locked(study_id: int) -> dict[tuple[str, int], int]:
     """Lock every bucket row of the study (in id order, so lockers never deadlock) and
-    return their sizes; builds the pool on the first draw."""
-    rows = list(
+    return their sizes; empty until the pool is built."""
+    rows = (
         SlotBucket.objects.select_for_update()
-        .filter(study=study)
+        .filter(study_id=study_id)
         .order_by("id")
         .values_list("cell", "level", "size")
     )
-    if not rows:
-        study_slots_build(study=study)
-        rows = list(
-            SlotBucket.objects.select_for_update()
-            .filter(study=study)
-            .order_by("id")
-            .values_list("cell", "level", "size")
-        )
     return {(c, lv): n for c, lv, n in rows}
 
 
@@ -200,9 +199,10 @@ def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
         for a in rows:
             by_study.setdefault(a.study_id, []).append(a)
         for sid, assignments in sorted(by_study.items()):
-            sizes = _buckets_locked(Study(pk=sid))
+            sizes = _buckets_locked(sid)
             for a in assignments:
-                if not a.is_attention_check:
+                # Without a pool (served before it existed) the build counts states.
+                if sizes and not a.is_attention_check:
                     slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
                     _slot_move(sid, slot, sizes, -1)
                     _tally_add(sid, a.stratum, a.cell, assigned=-1)
@@ -272,6 +272,8 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
     transaction serialises all writers and the row locks are no-ops.
     """
     study = enrollment.study
+    if not SlotBucket.objects.filter(study=study).exists():
+        study_slots_build(study=study)
     assignment_expire(study_id=study.pk)
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
@@ -281,7 +283,7 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
             return current
         if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
-        sizes = _buckets_locked(study)
+        sizes = _buckets_locked(study.pk)
         seen = seen_slots(study=study, annotator_id=enrollment.annotator_id)
         k = study.replication_factor
         cells = sorted({c for c, _ in sizes if c != ATTENTION_CELL})
@@ -417,6 +419,11 @@ def label_submit(
             assignment = (
                 Assignment.objects.select_for_update().select_related("study").get(pk=assignment_id)
             )
+            # A concurrent submission of the same id may have committed while this one
+            # waited for the locks: it is a replay, not a second label.
+            replay = _replay(annotator, submission_id)
+            if replay is not None:
+                return replay
             if assignment.state == Assignment.State.LABELLED:
                 raise LabelRejected("this pair is already labelled; load the next pair")
             if assignment.state == Assignment.State.RETURNED or assignment.expires_at <= (
