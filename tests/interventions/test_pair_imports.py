@@ -86,7 +86,7 @@ def test_trl_and_hh_rows_put_the_chosen_answer_on_the_treated_side():
     [
         ("pairs-jsonl", [PAIR, {**PAIR, "treated": ""}], "line 2: field 'treated' is empty"),
         ("pairs-jsonl", [PAIR, {**PAIR, "treated": PAIR["control"]}], "line 2: fields 'control'"),
-        ("pairs-jsonl", [{**PAIR, "prompt": None} | {}], "line 1: field 'prompt' is empty"),
+        ("pairs-jsonl", [{**PAIR, "prompt": None}], "line 1: field 'prompt' is empty"),
         ("pairs-jsonl", [{"control": "a", "treated": "b"}], "line 1: field 'prompt' is missing"),
         ("trl", [TRL, {**TRL, "chosen": []}], "line 2: field 'chosen' must be non-empty text"),
         ("hh-rlhf", [{**HH, "rejected": "no turns"}], "line 1: field 'rejected' is not an HH-RLHF"),
