@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from collection.models import Assignment, Label
+from collection.rendering import markdown_render
 from tests.factories import study_make
 
 
@@ -70,7 +71,9 @@ def test_next_then_label_until_the_completion_code(stimulus_set):
             "expires_at",
         }
         expected_left = stimulus.treated if assignment.treated_on_left else stimulus.control
-        assert expected_left.text.split()[0] in pair["left_html"]
+        expected_right = stimulus.control if assignment.treated_on_left else stimulus.treated
+        assert pair["left_html"] == markdown_render(expected_left.text)
+        assert pair["right_html"] == markdown_render(expected_right.text)
         # Asking again before labelling returns the same pair.
         assert _next(client, study).json()["pair"]["assignment_id"] == assignment.pk
         labelled = _label(client, study, _body(assignment.pk))
