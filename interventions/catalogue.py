@@ -32,11 +32,11 @@ def _phrases_except(measure: str) -> dict:
 CATALOGUE: tuple[InterventionSpec, ...] = (
     InterventionSpec(
         "length-shorter", "length", "length", {"direction": "shorter", "dose": 0.3},
-        "words", 0.15, dict(_STRUCTURE), "Concise: redundancy dropped, leads kept.",
+        "words", 0.15, {**_STRUCTURE, "numbers": 0}, "Concise: redundancy dropped, leads kept.",
     ),
     InterventionSpec(
         "length-longer", "length", "length", {"direction": "longer", "dose": 0.3},
-        "words", 0.15, dict(_STRUCTURE), "Elaborated: leads restated.",
+        "words", 0.15, {**_STRUCTURE, "numbers": 0}, "Elaborated: leads restated.",
     ),
     InterventionSpec(
         "markdown-add", "markdown", "markdown", {"direction": "add", "dose": 1.0},

@@ -4,9 +4,10 @@
 sentences of paragraphs and list items, asides in brackets, lists of examples,
 non-restrictive clauses, fillers ("basically", "It is important to note that") and a
 closing summary paragraph; ``longer`` appends restatements of a paragraph's own opening
-sentence until it has gained ``dose``. Neither touches protected blocks (code, tables,
-quotes, headers) or list markers, and only a summary paragraph loses its first sentence,
-so the structure and the lead claim of every other paragraph survive.
+sentence until it has gained ``dose``. Numbers are never dropped or repeated. Neither
+touches protected blocks (code, tables, quotes, headers) or list markers, and only a
+summary paragraph loses its first sentence, so the structure and the lead claim of every
+other paragraph survive.
 """
 
 import re
@@ -49,6 +50,7 @@ _PHRASES = re.compile(
     r"|^(?:It is important to note that|It's important to note that|It's worth noting that"
     r"|It is worth noting that|Note that|Additionally, |Furthermore, |Moreover, ) ?"
 )
+_DIGIT = re.compile(r"\d")
 _SUMMARY = re.compile(r"^(?:In conclusion|In summary|To summarize|To sum up|Overall|Remember)\b")
 
 
@@ -58,12 +60,19 @@ def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float) -> list
     # (block, sentence, span): span None drops the sentence, (-1, -1) the whole block.
     candidates: list[tuple[int, int, tuple[int, int] | None]] = []
     for i, parts in sentences.items():
-        if i in prose_paragraphs and len(prose_paragraphs) > 1 and _SUMMARY.match(parts[0]):
+        summary = (
+            bool(parts) and _SUMMARY.match(parts[0]) and not any(_DIGIT.search(p) for p in parts)
+        )
+        if i in prose_paragraphs and len(prose_paragraphs) > 1 and summary:
             candidates.append((i, 0, (-1, -1)))
         for j, part in enumerate(parts):
-            if j:
+            # Sentences and asides with numbers stay: numbers are the facts most easily
+            # checked, and a concise answer should keep them.
+            if j and not _DIGIT.search(part):
                 candidates.append((i, j, None))
-            candidates.extend((i, j, m.span()) for m in _PHRASES.finditer(part))
+            candidates.extend(
+                (i, j, m.span()) for m in _PHRASES.finditer(part) if not _DIGIT.search(m.group())
+            )
     dropped: set[tuple[int, int]] = set()
     cuts: dict[tuple[int, int], list[tuple[int, int]]] = {}
     gone: set[int] = set()
@@ -104,13 +113,15 @@ def _cut(sentence: str, spans: list[tuple[int, int]]) -> str:
 
 def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:
     # Only complete statements are restated: a paragraph ending in ':' introduces what
-    # follows, and a restatement after it would break the sentence it opens.
+    # follows, and a restatement after it would break the sentence it opens. Leads with
+    # numbers are not restated, so the count of numbers (facts) stays the same.
     prose = [
         i
         for i, b in enumerate(blocks)
         if b.kind == "prose"
         and b.body.rstrip().endswith((".", "!", "?"))
         and split_sentences(b.body)[0].endswith((".", "!", "?"))
+        and not _DIGIT.search(split_sentences(b.body)[0])
     ]
     out = list(blocks)
     added = 0

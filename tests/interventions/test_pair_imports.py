@@ -10,8 +10,8 @@ from tests.factories import jsonl
 
 PAIR = {
     "prompt": "How far is Paris from London?",
-    "control": "About 340 km.",
-    "treated": "About 340 km. In other words, about 340 km.",
+    "control": "A few hours by train.",
+    "treated": "A few hours by train. In other words, a few hours by train.",
     "intervention": "length-longer",
 }
 HH = {
