@@ -22,8 +22,8 @@ def _allowed(tolerance: float | Mapping[str, float], control: float) -> float:
 
 def manipulation_check(
     *,
-    control: dict[str, float],
-    treated: dict[str, float],
+    control: Mapping[str, float],
+    treated: Mapping[str, float],
     measure: str,
     threshold: float,
     direction: int,

@@ -94,7 +94,8 @@ class Planner:
         return transform_run(iv.transform, text, rng=rng, parameters=params)
 
     def plan(self, base: Response, cell: tuple[Intervention, ...]) -> Plan:
-        text, path, steps = base.text, (base.pk,), []
+        text, steps = base.text, []
+        path: tuple[int, ...] = (base.pk,)
         parent: Response | None = base
         for iv in cell:
             path = (*path, iv.pk)
@@ -108,6 +109,7 @@ class Planner:
                 else None
             )
             key = (path, text)
+            details: dict
             if stored is not None:
                 new, details = stored.text, {}
             elif key not in self._memo:

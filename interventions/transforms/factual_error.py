@@ -2,10 +2,11 @@
 or a unit, and a record of what changed and where.
 
 One candidate is drawn uniformly from the numbers and units in prose (never in code,
-tables, quotes, headers or list markers): a year moves by 1 to 9 years, another number
-by 20% to 100% (small counts by 1 to 3), a unit is swapped for a different one of the
-same dimension (km -> miles). ``apply_detailed`` returns the text and the record that
-the export carries, so a dataset user knows which side is wrong and where.
+tables, quotes, headers or list markers, nor ordinals like "Step 2"): a year moves by 1
+to 9 years, another number by 20% to 100% (small counts by 1 to 3), a unit is swapped
+for a different one of the same dimension (km -> miles). ``apply_detailed`` returns the
+text and the record that the export carries, so a dataset user knows which side is
+wrong and where.
 """
 
 import re
@@ -32,6 +33,11 @@ _SWAPS = {
     "hours": "days", "days": "weeks", "weeks": "months", "months": "years", "years": "decades",
     "GB": "MB", "MB": "GB", "KB": "MB", "TB": "GB",
 }  # fmt: skip
+_LABEL = re.compile(
+    r"\b(?:step|phase|stage|outcome|chapter|part|section|option|method|example|level|"
+    r"question|figure|table|item|point|day|week|round|version|v)\s*$",
+    re.IGNORECASE,
+)
 _UNIT = re.compile(
     r"(?<=\d)(\s?)("
     + "|".join(re.escape(u) for u in sorted(_SWAPS, key=len, reverse=True))
@@ -92,6 +98,8 @@ def _candidates(blocks: list[Block]) -> list[_Candidate]:
         if block.kind != "prose":
             continue
         for m in _NUMBER.finditer(block.body):
+            if _LABEL.search(block.body[: m.start()]):
+                continue  # "Step 2" or "Outcome 3" numbers a part; changing it is no error
             value = m.group(0)
             year = re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", value) is not None
             found.append(_Candidate(i, m.start(), m.end(), "date" if year else "number", value))

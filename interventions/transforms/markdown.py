@@ -52,6 +52,9 @@ def _add(blocks: list[Block], rng: np.random.Generator, dose: float) -> list[Blo
             out.append(Block("prose", "", lead))
             out.append(Block("blank", "", ""))
             out.extend(Block("prose", "- ", _bold_label(s)) for s in rest)
+            if nxt is not None and nxt.kind != "blank":
+                # Without a blank line the next line would continue the last bullet.
+                out.append(Block("blank", "", ""))
         elif (
             block.body.rstrip().endswith(":")
             and len(block.body.split()) <= 8
