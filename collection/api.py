@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from collection.errors import LabelRejected
 from collection.models import Assignment, Enrollment
 from collection.rendering import markdown_render
-from collection.selectors import enrollment_progress
+from collection.selectors import assignment_for_display, enrollment_progress
 from collection.serializers import (
     ErrorSerializer,
     LabelInSerializer,
@@ -104,6 +104,7 @@ class AnnotatorAPIView(APIView):
 
 
 def _pair(assignment: Assignment) -> dict:
+    assignment = assignment_for_display(assignment_id=assignment.pk)
     stimulus = assignment.stimulus
     treated, control = stimulus.treated.text, stimulus.control.text
     left, right = (treated, control) if assignment.treated_on_left else (control, treated)

@@ -72,3 +72,10 @@ def cell_outcome_moments(*, study: Study, cells: list[str]) -> tuple[list[int], 
         n_out.append(n)
         sd_out.append(math.sqrt(max(var, 0.0)))
     return n_out, sd_out
+
+
+def assignment_for_display(*, assignment_id: int) -> Assignment:
+    """An assignment with its prompt and both responses, in one query, for rendering."""
+    return Assignment.objects.select_related(
+        "stimulus__prompt", "stimulus__control", "stimulus__treated"
+    ).get(pk=assignment_id)

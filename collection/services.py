@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F
+from django.db.models import Case, Count, F, When
 from django.utils import timezone
 
 from annotators.models import Annotator
@@ -30,6 +30,8 @@ from interventions.models import Stimulus
 logger = logging.getLogger(__name__)
 
 REFRESH_TASK = "analysis.refresh_study"
+# Designs that read CellTally: the others skip its updates (one write less per draw).
+TALLIED_DESIGNS = (Study.Design.STRATIFIED, Study.Design.NEYMAN)
 
 
 def enrollment_start(
@@ -146,13 +148,14 @@ def _slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> Non
             pos=hole
         )
     sizes[src] -= 1
-    sizes[dst] = sizes.get(dst, 0) + 1
-    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level=src[1]).update(size=sizes[src])
-    if not SlotBucket.objects.filter(study_id=study_id, cell=dst[0], level=dst[1]).update(
-        size=sizes[dst]
-    ):
+    if dst not in sizes:
         # Only above the top level built (k raised, or legacy data past k).
-        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=sizes[dst])
+        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=0)
+        sizes[dst] = 0
+    sizes[dst] += 1
+    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level__in=[src[1], dst[1]]).update(
+        size=Case(When(level=src[1], then=sizes[src]), default=sizes[dst])
+    )
 
 
 def _buckets_locked(study_id: int) -> dict[tuple[str, int], int]:
@@ -205,7 +208,8 @@ def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
                 if sizes and not a.is_attention_check:
                     slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
                     _slot_move(sid, slot, sizes, -1)
-                    _tally_add(sid, a.stratum, a.cell, assigned=-1)
+                    if a.design_name in TALLIED_DESIGNS:
+                        _tally_add(sid, a.stratum, a.cell, assigned=-1)
             Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
                 state=Assignment.State.RETURNED, returned_at=now
             )
@@ -274,7 +278,19 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
     study = enrollment.study
     if not SlotBucket.objects.filter(study=study).exists():
         study_slots_build(study=study)
-    assignment_expire(study_id=study.pk)
+    drawn = _assignment_draw(enrollment)
+    if drawn is _POOL_FULL and assignment_expire(study_id=study.pk):
+        # Abandoned assignments the beat task has not returned yet: return them now and
+        # draw again, so "no work" is never said while work is merely held by the dead.
+        drawn = _assignment_draw(enrollment)
+    return None if drawn is _POOL_FULL else drawn
+
+
+_POOL_FULL = object()
+
+
+def _assignment_draw(enrollment: Enrollment):
+    study = enrollment.study
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         now = timezone.now()
@@ -283,6 +299,7 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
             return current
         if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
+        sequence = Assignment.objects.filter(enrollment=enrollment).count()
         sizes = _buckets_locked(study.pk)
         seen = seen_slots(study=study, annotator_id=enrollment.annotator_id)
         k = study.replication_factor
@@ -291,8 +308,7 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
             [sizes.get((c, lv), 0) - len(seen.get((c, lv), ())) for lv in range(k)] for c in cells
         ]
         if not any(n > 0 for row in available for n in row):
-            return None
-        sequence = Assignment.objects.filter(enrollment=enrollment).count()
+            return _POOL_FULL
         rng, rng_key = rng_for(seed=study.seed, enrollment_id=enrollment.pk, sequence=sequence)
         attention_key = (ATTENTION_CELL, 0)
         n_attention = sizes.get(attention_key, 0) - len(seen.get(attention_key, ()))
@@ -310,7 +326,8 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
         slot = StimulusSlot.objects.get(study=study, cell=bucket[0], level=bucket[1], pos=pos)
         if not attention.is_check:
             _slot_move(study.pk, slot, sizes, +1)
-            _tally_add(study.pk, stratum, slot.cell, assigned=1)
+            if study.design_name in TALLIED_DESIGNS:
+                _tally_add(study.pk, stratum, slot.cell, assigned=1)
         order = _order(study, enrollment, sequence, rng)
         p_stimulus = attention.probability * p_inner
         return Assignment.objects.create(
@@ -419,12 +436,12 @@ def label_submit(
             assignment = (
                 Assignment.objects.select_for_update().select_related("study").get(pk=assignment_id)
             )
-            # A concurrent submission of the same id may have committed while this one
-            # waited for the locks: it is a replay, not a second label.
-            replay = _replay(annotator, submission_id)
-            if replay is not None:
-                return replay
             if assignment.state == Assignment.State.LABELLED:
+                # A concurrent submission of the same id may have committed while this
+                # one waited for the locks: that is a replay, not a second label.
+                replay = _replay(annotator, submission_id)
+                if replay is not None:
+                    return replay
                 raise LabelRejected("this pair is already labelled; load the next pair")
             if assignment.state == Assignment.State.RETURNED or assignment.expires_at <= (
                 timezone.now()

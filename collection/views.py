@@ -20,7 +20,7 @@ from collection.errors import EnrollmentClosed, LabelRejected
 from collection.forms import ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
-from collection.selectors import enrollment_progress
+from collection.selectors import assignment_for_display, enrollment_progress
 from collection.services import (
     assignment_next,
     enrollment_consent,
@@ -169,6 +169,7 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     assignment = assignment_next(enrollment=enrollment)
     if assignment is None:
         return redirect("collection:done", slug)
+    assignment = assignment_for_display(assignment_id=assignment.pk)
     stimulus = assignment.stimulus
     treated, control = stimulus.treated.text, stimulus.control.text
     left, right = (treated, control) if assignment.treated_on_left else (control, treated)
