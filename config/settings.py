@@ -201,6 +201,16 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 
+# LLM rewrite backend (interventions.llm): any OpenAI-compatible chat-completions endpoint.
+# Empty by default: no request leaves the machine unless a researcher configures one.
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=3)
+LLM_BACKOFF = env.float("LLM_BACKOFF", default=1.0)
+LLM_REQUESTS_PER_SECOND = env.float("LLM_REQUESTS_PER_SECOND", default=2.0)
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="counterpoint@localhost")
 
