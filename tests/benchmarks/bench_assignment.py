@@ -344,6 +344,9 @@ def main() -> None:
             print(f"{size:>10,} {grow:>8.1f} {r['per_s']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f}")
         print(f"p50 at {sizes[-1]:,} / p50 at {sizes[0]:,}: {p50s[-1] / p50s[0]:.2f}")
 
+        one = _measure(base, 1, seconds)
+        print(f"one annotator alone: p50 {one['p50']:.1f} ms, p99 {one['p99']:.1f} ms per cycle")
+
         print(f"\nthroughput on the {sizes[-1]:,}-stimulus pool")
         print(
             f"{'endpoint':>22} {'conc':>5} {'req/s':>8} {'cycles/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
