@@ -6,14 +6,13 @@ from analysis.models import RefreshRun
 from analysis.services import study_refresh_request
 from tests.analysis.helpers import label_study
 from tests.factories import study_make
-from tests.services import redis_reachable
+from tests.services import HOW_TO_RUN_SERVICES, redis_reachable, require
 
 
 @pytest.fixture(params=["database", "redis"])
 def backend(request, settings):
     if request.param == "redis":
-        if not redis_reachable():
-            pytest.skip("Redis not available: set REDIS_URL to a running Redis")
+        require(redis_reachable(), "Redis", HOW_TO_RUN_SERVICES)
     else:
         settings.REDIS_URL = ""
     assert lock_backend() == request.param
