@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("s/", include("collection.urls")),
+    path("results/", include("analysis.urls")),
     path("api/", include((collection_api, "collection_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from analysis import views
+
+app_name = "analysis"
+urlpatterns = [path("<slug:slug>/", views.study_results, name="results")]

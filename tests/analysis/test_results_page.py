@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from analysis.services import study_refresh
+from tests.analysis.helpers import label_study
+from tests.factories import study_make, user_make
+
+
+@pytest.mark.django_db
+def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client, study):
+    owner = user_make("owner")
+    study.owners.add(owner)
+    label_study(study, annotators=2, rng=np.random.default_rng(0))
+    study_refresh(study_id=study.pk)
+    label_study(study, annotators=2, rng=np.random.default_rng(1))
+    study_refresh(study_id=study.pk)
+    client.force_login(owner)
+    response = client.get(f"/results/{study.slug}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<svg" in html and html.count("<polyline") >= 3  # estimate and CS bounds
+    assert "<script" not in html and "style=" not in html
+    assert "length-longer" in html and 'id="latest"' in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.django_db
+def test_a_researcher_cannot_see_a_study_they_do_not_own(client, study):
+    client.force_login(user_make("stranger"))
+    assert client.get(f"/results/{study.slug}/").status_code == 404
+    other = study_make(stimulus_set=study.stimulus_sets.first(), slug="mine")
+    other.owners.add(user_make("me"))
+    client.logout()
+    assert client.get(f"/results/{other.slug}/").status_code == 302  # to the admin login
+
+
+@pytest.mark.django_db
+def test_admin_lists_refresh_runs_with_a_link_to_the_results(client, study):
+    owner = user_make("owner2", superuser=True)
+    label_study(study, annotators=2, rng=np.random.default_rng(2))
+    study_refresh(study_id=study.pk)
+    client.force_login(owner)
+    html = client.get("/admin/analysis/refreshrun/").content.decode()
+    assert f'href="/results/{study.slug}/"' in html and "incremental" in html
