@@ -29,14 +29,18 @@ def convergence_svg(*, series: dict[str, list[Point]]) -> str:
     points = [p for ps in series.values() for p in ps]
     if not points:
         return ""
-    ys = [v for p in points for v in (p.point, p.ci_low, p.ci_high, p.cs_low, p.cs_high)]
-    ys = [v for v in ys if v is not None] + [0.0]
+    ys = [
+        v
+        for p in points
+        for v in (p.point, p.ci_low, p.ci_high, p.cs_low, p.cs_high)
+        if v is not None
+    ] + [0.0]
     y_lo, y_hi = max(min(ys), -0.5), min(max(ys), 0.5)
     sx = _scale(min(p.x for p in points), max(p.x for p in points), PAD, WIDTH - 10)
     sy = _scale(y_lo, y_hi, HEIGHT - PAD, 10)
 
-    def clamp(v: float) -> float:
-        return min(max(v, y_lo), y_hi)
+    def clamp(v: float | None) -> float:
+        return min(max(v or 0.0, y_lo), y_hi)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '

@@ -91,7 +91,7 @@ def label_ids_present(*, low: int, high: int) -> set[int]:
     return set(Label.objects.filter(pk__gt=low, pk__lte=high).values_list("pk", flat=True))
 
 
-def label_ids_study(*, study_id: int, ids: list[int]) -> dict[int, int]:
+def label_ids_existing(*, ids: list[int]) -> dict[int, int]:
     """Which of these ids exist now, mapped to their study."""
     return dict(Label.objects.filter(pk__in=ids).values_list("pk", "study_id"))
 

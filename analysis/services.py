@@ -9,6 +9,7 @@ sits above this and keeps workers from queueing on the row lock.
 
 import logging
 import time
+from datetime import timedelta
 
 import numpy as np
 from celery import current_app
@@ -23,8 +24,8 @@ from analysis.selectors import (
     NewLabel,
     label_arrays,
     label_count,
+    label_ids_existing,
     label_ids_present,
-    label_ids_study,
     label_range,
     labels_to_fold,
     labels_uncovered,
@@ -71,7 +72,7 @@ def _fold(
             key = (names[name], label.annotator_id)
             delta = deltas.setdefault(key, np.zeros(5))
             delta += _contribution(label, label.outcome)
-            if replaced_folded:
+            if replaced_folded and label.supersedes_outcome is not None:
                 delta -= _contribution(label, label.supersedes_outcome)
     return deltas, sum(label.supersedes_id is None for label in labels)
 
@@ -83,11 +84,11 @@ def _pending(state: RefreshState, low: int, high: int, now: float) -> list[list]
     after a refresh has moved the watermark past it; those ids are re-read until they
     appear (then folded if they belong to this study) or expire (rolled back).
     """
+    now_present = label_ids_existing(ids=[e[0] for e in state.pending_ids])
     keep = [
         entry
         for entry in state.pending_ids
-        if now - entry[1] < PENDING_TTL_SECONDS
-        and entry[0] not in label_ids_study(study_id=state.study_id, ids=[entry[0]])
+        if now - entry[1] < PENDING_TTL_SECONDS and entry[0] not in now_present
     ]
     if high > low:
         present = label_ids_present(low=low, high=high)
@@ -178,7 +179,9 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
 
 def study_refresh_request(*, study_id: int, trigger: str = "label") -> str:
     """What the refresh task does: 'covered' (nothing new, skip), 'busy' (another refresh
-    holds the study: retry shortly) or 'refreshed'."""
+    holds the study: retry shortly), 'refreshed', or 'missing' (the study was deleted)."""
+    if not Study.objects.filter(pk=study_id).exists():
+        return "missing"
     state, _ = RefreshState.objects.get_or_create(study_id=study_id)
     if not labels_uncovered(state=state):
         return "covered"
@@ -298,7 +301,7 @@ def refresh_sweep(*, min_age_seconds: float = 30) -> list[int]:
     """Enqueue a refresh for every study with labels older than ``min_age_seconds`` that
     its sums do not cover yet: their refresh was missed (the broker was down at commit).
     The younger ones are left to the refresh their own commit enqueued."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=min_age_seconds)
+    cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     missed = list(
         Study.objects.annotate(covered=Coalesce(F("refresh_state__watermark"), Value(0)))
         .filter(labels__pk__gt=F("covered"), labels__created_at__lt=cutoff)

@@ -78,7 +78,7 @@ def snapshots_compute(
     """Unsaved snapshot rows for every identified intervention of the study."""
     stored = sums_by_intervention(study_id=study.pk)
     answers = covariate_answers(study=study)
-    questions = study.covariate_schema.questions if study.covariate_schema_id else []
+    questions = study.covariate_schema.questions if study.covariate_schema else []
     subgroups = _subgroups(questions, answers)
     rho = rho_for_planned(n_planned=rule.planned_annotators, alpha=rule.alpha)
     rows: list[Estimate] = []

@@ -86,11 +86,13 @@ def _reasons(rule: StoppingRule, effects: list[Estimate], complete: bool, labels
     reasons = []
     if rule.label_budget and labels >= rule.label_budget:
         reasons.append(f"label budget reached ({labels} of {rule.label_budget})")
-    bounded = complete and effects and all(e.cs_low is not None for e in effects)
-    if rule.cs_excludes_zero and bounded and all(e.cs_low > 0 or e.cs_high < 0 for e in effects):
+    bounds = [(e.cs_low, e.cs_high) for e in effects]
+    cs = [(lo, hi) for lo, hi in bounds if lo is not None and hi is not None]
+    bounded = complete and bool(cs) and len(cs) == len(effects)
+    if rule.cs_excludes_zero and bounded and all(lo > 0 or hi < 0 for lo, hi in cs):
         reasons.append("the confidence sequence excludes zero for every intervention")
     width = rule.cs_width_below
-    if width is not None and bounded and all(e.cs_high - e.cs_low < width for e in effects):
+    if width is not None and bounded and all(hi - lo < width for lo, hi in cs):
         reasons.append(f"every confidence sequence is narrower than {width}")
     return reasons
 

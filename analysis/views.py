@@ -12,7 +12,9 @@ from collection.models import Study
 
 @staff_member_required
 def study_results(request: HttpRequest, slug: str) -> HttpResponse:
-    studies = Study.objects.all() if request.user.is_superuser else request.user.studies.all()
+    studies = Study.objects.all()
+    if not request.user.is_superuser:
+        studies = studies.filter(owners=request.user.pk)
     study = studies.filter(slug=slug).first()
     if study is None:
         raise Http404("no study with this link among the studies you own")

@@ -175,6 +175,10 @@ def _run(args, study, served, total: int) -> None:
     lag = np.array([at - slot for _, at, slot in committed])
     lat = np.array(latencies)
     n_runs = RefreshRun.objects.filter(study=study).count()
+    spans = [
+        (f - s).total_seconds()
+        for s, f in RefreshRun.objects.filter(study=study).values_list("started_at", "finished_at")
+    ]
     p95 = float(np.percentile(lat, 95))
     print(
         f"labels committed          {len(committed)} in {elapsed:.1f} s "
@@ -186,6 +190,11 @@ def _run(args, study, served, total: int) -> None:
         f"{args.concurrency}; submitting processes {args.processes}"
     )
     print(f"refreshes                 {n_runs} ({len(committed) / n_runs:.1f} labels per refresh)")
+    print(
+        f"refresh duration          mean {np.mean(spans) * 1000:.0f} ms, "
+        f"p95 {np.percentile(spans, 95) * 1000:.0f} ms (the last with {len(served)} annotators: "
+        f"{spans[-1] * 1000:.0f} ms)"
+    )
     print(f"labels with a latency     {lat.size} of {len(committed)}")
     print(
         f"commit -> estimate        p50 {np.percentile(lat, 50) * 1000:.0f} ms, "
