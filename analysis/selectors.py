@@ -11,6 +11,16 @@ from annotators.models import CovariateResponse
 from collection.models import Label, Study
 from interventions.models import Intervention
 
+# What the effect regression needs of a label, in this order.
+LABEL_FIELDS = (
+    "pk",
+    "outcome",
+    "assignment__treated_on_left",
+    "assignment__propensity",
+    "assignment__annotator_id",
+    "assignment__stimulus__treatment",
+)
+
 
 @dataclass(frozen=True)
 class LabelArrays:
@@ -32,14 +42,7 @@ def label_arrays(*, study_id: int) -> LabelArrays:
             assignment__stimulus__is_attention_check=False,
         )
         .order_by("pk")
-        .values_list(
-            "pk",
-            "outcome",
-            "assignment__treated_on_left",
-            "assignment__propensity",
-            "assignment__annotator_id",
-            "assignment__stimulus__treatment",
-        )
+        .values_list(*LABEL_FIELDS)
     )
     return LabelArrays(
         label_id=np.array([r[0] for r in rows], dtype=np.int64),
@@ -72,12 +75,7 @@ def labels_to_fold(*, study_id: int, after: int, also: list[int]) -> list[NewLab
         Label.objects.filter(Q(pk__gt=after) | Q(pk__in=also), study_id=study_id)
         .order_by("pk")
         .values_list(
-            "pk",
-            "outcome",
-            "assignment__treated_on_left",
-            "assignment__propensity",
-            "assignment__annotator_id",
-            "assignment__stimulus__treatment",
+            *LABEL_FIELDS,
             "assignment__stimulus__is_attention_check",
             "supersedes_id",
             "supersedes__outcome",

@@ -131,6 +131,17 @@ def _apply(study_id: int, deltas: dict, watermark: int) -> None:
     AnnotatorSums.objects.bulk_update(changed, [*FIELDS, "watermark"])
 
 
+def _run_store(run: RefreshRun, *, snapshot: bool) -> list[Estimate]:
+    """Log the run and store its snapshot (if asked), inside the caller's transaction."""
+    run.finished_at, run.snapshots = run.started_at, 0
+    run.save()
+    estimates = snapshots_store(study=run.study, run=run) if snapshot else []
+    run.snapshots = len(estimates)
+    run.finished_at = timezone.now()
+    run.save(update_fields=["snapshots", "finished_at"])
+    return estimates
+
+
 def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None:
     """Fold the study's labels past its watermark into the sums and store a snapshot.
 
@@ -158,21 +169,16 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
         state.labels_total += counted
         state.save(update_fields=["watermark", "pending_ids", "labels_total"])
         _apply(study_id, deltas, new)
-        run = RefreshRun.objects.create(
+        run = RefreshRun(
             study=study,
             kind=RefreshRun.Kind.INCREMENTAL,
             trigger=trigger,
             started_at=started,
-            finished_at=started,
             labels_folded=len(labels),
             watermark_from=old,
             watermark_to=new,
-            snapshots=0,
         )
-        estimates = snapshots_store(study=study, run=run)
-        run.snapshots = len(estimates)
-        run.finished_at = timezone.now()
-        run.save(update_fields=["snapshots", "finished_at"])
+        estimates = _run_store(run, snapshot=True)
     study_stopping_apply(study=study, estimates=estimates)
     return run
 
@@ -258,28 +264,19 @@ def study_sums_rebuild(*, study_id: int, trigger: str = "schedule") -> RefreshRu
             )
             for (intervention_id, annotator_id), values in rebuilt.items()
         )
-        run = RefreshRun.objects.create(
+        if drift > 1e-9:
+            logger.warning("study %s: incremental sums drifted by %.3g; repaired", study_id, drift)
+        run = RefreshRun(
             study=study,
             kind=RefreshRun.Kind.FULL,
             trigger=trigger,
             started_at=started,
-            finished_at=started,
             labels_folded=0,
             watermark_from=old,
             watermark_to=new,
-            snapshots=0,
             drift=drift,
         )
-        estimates = []
-        if drift > 1e-9 or new > old:
-            if drift > 1e-9:
-                logger.warning(
-                    "study %s: incremental sums drifted by %.3g; repaired", study_id, drift
-                )
-            estimates = snapshots_store(study=study, run=run)
-        run.snapshots = len(estimates)
-        run.finished_at = timezone.now()
-        run.save(update_fields=["snapshots", "finished_at"])
+        estimates = _run_store(run, snapshot=drift > 1e-9 or new > old)
     study_stopping_apply(study=study, estimates=estimates)
     return run
 
