@@ -1,10 +1,12 @@
 """One refresh in flight per study: a lock in Redis (REDIS_URL set) or in the database.
 
 A label commit sends one ``analysis.refresh_study`` message. The task skips when the
-study's sums already cover every committed label, and otherwise takes this lock; a
-message that finds the lock held is retried shortly (it is "the one queued"), and when it
-runs again it usually finds its labels covered by the refresh that held the lock. So a
-burst of labels costs one refresh in flight plus at most one more, never one per label.
+study's sums already cover every committed label, and otherwise takes this lock. A
+message that finds the lock held claims the study's "queued" flag and is retried shortly
+(it is the one refresh queued); any further message that finds the lock held and the flag
+taken is dropped, because the queued refresh clears the flag before it reads the labels
+and so covers them. A burst of labels thus costs one refresh in flight plus one queued,
+never one per label.
 
 Both backends are real cross-process locks with an expiry (a crashed worker cannot hold
 a study forever) and an owner token (a slow worker whose lock expired cannot release a
@@ -26,6 +28,7 @@ from analysis.models import RefreshState
 
 # Longer than any refresh may run (the task's hard time limit), so expiry means a crash.
 LOCK_SECONDS = settings.CELERY_TASK_TIME_LIMIT
+QUEUED_SECONDS = 60
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
@@ -36,6 +39,10 @@ def _redis() -> redis.Redis:
 
 def _key(study_id: int) -> str:
     return f"counterpoint:analysis:refresh-lock:{study_id}"
+
+
+def _queued_key(study_id: int) -> str:
+    return f"counterpoint:analysis:refresh-queued:{study_id}"
 
 
 def _acquire_redis(study_id: int, token: str) -> bool:
@@ -61,6 +68,37 @@ def _release_db(study_id: int, token: str) -> None:
     RefreshState.objects.filter(study_id=study_id, lock_token=token).update(
         locked_until=None, lock_token=""
     )
+
+
+def queued_claim(*, study_id: int) -> bool:
+    """Mark a refresh as queued behind the one in flight; False if one already is. The
+    flag expires (QUEUED_SECONDS) so a lost message cannot block the study: the sweep
+    then catches its labels."""
+    if lock_backend() == "redis":
+        return bool(_redis().set(_queued_key(study_id), 1, nx=True, ex=QUEUED_SECONDS))
+    now = timezone.now()
+    return bool(
+        RefreshState.objects.filter(study_id=study_id)
+        .filter(Q(queued_until__isnull=True) | Q(queued_until__lt=now))
+        .update(queued_until=now + timedelta(seconds=QUEUED_SECONDS))
+    )
+
+
+def queued_keep(*, study_id: int) -> None:
+    """The queued refresh is still waiting: extend its flag."""
+    if lock_backend() == "redis":
+        _redis().set(_queued_key(study_id), 1, ex=QUEUED_SECONDS)
+    else:
+        until = timezone.now() + timedelta(seconds=QUEUED_SECONDS)
+        RefreshState.objects.filter(study_id=study_id).update(queued_until=until)
+
+
+def queued_clear(*, study_id: int) -> None:
+    """Called by the refresh that holds the lock, before it reads the labels."""
+    if lock_backend() == "redis":
+        _redis().delete(_queued_key(study_id))
+    else:
+        RefreshState.objects.filter(study_id=study_id).update(queued_until=None)
 
 
 def lock_backend() -> str:

@@ -162,6 +162,11 @@ class RefreshState(models.Model):
         null=True, blank=True, help_text="Database lock: a refresh is in flight until then."
     )
     lock_token = models.CharField(max_length=32, blank=True)
+    queued_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Database flag: a refresh is queued behind the one in flight until then.",
+    )
     stopped_reason = models.TextField(
         blank=True, help_text="Why the stopping rule paused the study, if it did."
     )

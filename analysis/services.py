@@ -18,7 +18,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from analysis.coalesce import refresh_lock
+from analysis.coalesce import queued_claim, queued_clear, queued_keep, refresh_lock
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from analysis.selectors import (
     NewLabel,
@@ -183,9 +183,11 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
     return run
 
 
-def study_refresh_request(*, study_id: int, trigger: str = "label") -> str:
-    """What the refresh task does: 'covered' (nothing new, skip), 'busy' (another refresh
-    holds the study: retry shortly), 'refreshed', or 'missing' (the study was deleted)."""
+def study_refresh_request(*, study_id: int, trigger: str = "label", queued: bool = False) -> str:
+    """What the refresh task does. Returns 'covered' (nothing new), 'refreshed',
+    'missing' (the study was deleted), 'busy' (another refresh holds the study and this
+    request is now the one queued behind it: retry it shortly with ``queued=True``) or
+    'coalesced' (another request is already queued and will cover this one's labels)."""
     if not Study.objects.filter(pk=study_id).exists():
         return "missing"
     state, _ = RefreshState.objects.get_or_create(study_id=study_id)
@@ -193,7 +195,12 @@ def study_refresh_request(*, study_id: int, trigger: str = "label") -> str:
         return "covered"
     with refresh_lock(study_id=study_id) as held:
         if not held:
-            return "busy"
+            if queued:
+                queued_keep(study_id=study_id)
+                return "busy"
+            return "busy" if queued_claim(study_id=study_id) else "coalesced"
+        if queued:
+            queued_clear(study_id=study_id)
         run = study_refresh(study_id=study_id, trigger=trigger)
     return "covered" if run is None else "refreshed"
 

@@ -4,16 +4,16 @@ from celery import shared_task
 
 from analysis.services import refresh_sweep, studies_rebuild, study_refresh_request
 
-# A refresh that finds another in flight for its study comes back this much later; by
-# then the other one usually covered its labels and it returns at once.
+# The refresh queued behind one in flight for its study asks again this much later.
 BUSY_RETRY_SECONDS = 0.25
 
 
 @shared_task(name="analysis.refresh_study", bind=True, acks_late=True, max_retries=None)
-def refresh_study(self, study_id: int, trigger: str = "label") -> str:
-    outcome = study_refresh_request(study_id=study_id, trigger=trigger)
+def refresh_study(self, study_id: int, trigger: str = "label", queued: bool = False) -> str:
+    outcome = study_refresh_request(study_id=study_id, trigger=trigger, queued=queued)
     if outcome == "busy":
-        raise self.retry(countdown=BUSY_RETRY_SECONDS)
+        kwargs = {"trigger": trigger, "queued": True}
+        raise self.retry(countdown=BUSY_RETRY_SECONDS, kwargs=kwargs)
     return outcome
 
 

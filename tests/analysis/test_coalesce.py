@@ -24,16 +24,25 @@ def test_one_refresh_in_flight_per_study_and_the_queued_one_covers_the_burst(bac
     label_study(study, annotators=3, rng=np.random.default_rng(0))
     with refresh_lock(study_id=study.pk) as held:
         assert held
-        # While a refresh is in flight, every request for the study is told to come back.
+        # While a refresh is in flight, the first request is queued behind it (retried)...
         assert study_refresh_request(study_id=study.pk) == "busy"
+        # ...and the others are folded into that one.
+        assert study_refresh_request(study_id=study.pk) == "coalesced"
+        assert study_refresh_request(study_id=study.pk) == "coalesced"
+        # The queued one keeps waiting while the lock is held.
+        assert study_refresh_request(study_id=study.pk, queued=True) == "busy"
         with refresh_lock(study_id=study.pk) as second:
             assert not second
     assert not RefreshRun.objects.exists()
-    # The one that comes back folds the whole burst; the rest find it covered.
-    assert study_refresh_request(study_id=study.pk) == "refreshed"
+    # The queued one folds the whole burst, and a later request finds it covered.
+    assert study_refresh_request(study_id=study.pk, queued=True) == "refreshed"
     assert study_refresh_request(study_id=study.pk) == "covered"
     (run,) = RefreshRun.objects.all()
     assert run.labels_folded == 15
+    # The queued flag was cleared: the next burst during a refresh queues one again.
+    label_study(study, annotators=1, rng=np.random.default_rng(1))
+    with refresh_lock(study_id=study.pk):
+        assert study_refresh_request(study_id=study.pk) == "busy"
 
 
 @pytest.mark.django_db

@@ -21,25 +21,28 @@ def _covered(study):
 def test_a_burst_during_a_refresh_costs_exactly_one_more_refresh(celery_worker_process):
     study = study_make(stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6)
     # Hold the study's refresh lock, as a refresh in flight does, while 24 labels commit:
-    # every one of their 24 messages must wait, and exactly one refresh must then fold all.
+    # the first message is queued behind it, the other 23 are coalesced into that one, and
+    # exactly one refresh then folds all 24.
     with refresh_lock(study_id=study.pk) as held:
         assert held
         label_study(study, annotators=4, rng=np.random.default_rng(1))
         wait_for(
-            lambda: celery_worker_process.count("retry") >= 1,
-            timeout=30,
+            lambda: celery_worker_process.count("'coalesced'") >= 23,
+            timeout=60,
             worker=celery_worker_process,
-            what="a refresh to find the study busy",
+            what="23 messages coalesced into the queued one",
         )
+        assert celery_worker_process.count("retry") >= 1
         assert not RefreshRun.objects.filter(study=study).exists()
-    wait_for(lambda: _covered(study), timeout=60, worker=celery_worker_process, what="a refresh")
-    # Let the remaining 23 messages come back and find their labels covered.
     wait_for(
-        lambda: celery_worker_process.count("'covered'") >= 23,
+        lambda: celery_worker_process.count("'refreshed'") >= 1,
         timeout=60,
         worker=celery_worker_process,
-        what="the queued messages to be answered",
+        what="the queued refresh",
     )
+    assert _covered(study)
+    assert celery_worker_process.count("'coalesced'") == 23
+    assert celery_worker_process.count("'refreshed'") == 1
     (run,) = RefreshRun.objects.filter(study=study)
     assert run.labels_folded == 24 and run.trigger == "label"
     estimate = Estimate.objects.get(study=study, estimand="amce", subgroup="all")
