@@ -126,10 +126,10 @@ class NextPairView(AnnotatorAPIView):
     def post(self, request: Request, slug: str) -> Response:
         enrollment = self.enrollment(request)
         assignment = assignment_next(enrollment=enrollment)
-        code = self._completion_code(enrollment)
         if assignment is not None:
             body = {"status": "pair", "pair": _pair(assignment), "completion_code": None}
         else:
+            code = self._completion_code(enrollment)
             body = {"status": "done" if code else "no_work", "pair": None, "completion_code": code}
         body["progress"] = self._progress(enrollment)
         return Response(NextOutSerializer(body).data)

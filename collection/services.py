@@ -224,15 +224,10 @@ def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
 # --- The engine -----------------------------------------------------------------------
 
 
-def _open_assignment(enrollment: Enrollment, now) -> Assignment | None:
-    return (
-        Assignment.objects.filter(
-            enrollment=enrollment, state=Assignment.State.OPEN, expires_at__gt=now
-        )
-        .select_related("stimulus")
-        .order_by("sequence")
-        .first()
-    )
+def _latest_assignment(enrollment: Enrollment) -> Assignment | None:
+    # Every assignment has the study's TTL and a new one is drawn only when none is
+    # open, so if any assignment is open and unexpired it is the latest one.
+    return Assignment.objects.filter(enrollment=enrollment).order_by("-sequence").first()
 
 
 def _draw(study: Study, available, cells: list[str], stratum: str, rng) -> designs.BucketDraw:
@@ -281,17 +276,18 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
     transaction serialises all writers and the row locks are no-ops.
     """
     study = enrollment.study
-    if not SlotBucket.objects.filter(study=study).exists():
-        study_slots_build(study=study)
     drawn = _assignment_draw(enrollment)
+    if drawn is _NO_POOL:
+        study_slots_build(study=study)  # the first draw of the study builds its pool
+        drawn = _assignment_draw(enrollment)
     if drawn is _POOL_FULL and assignment_expire(study_id=study.pk):
         # Abandoned assignments the beat task has not returned yet: return them now and
         # draw again, so "no work" is never said while work is merely held by the dead.
         drawn = _assignment_draw(enrollment)
-    return None if drawn is _POOL_FULL else drawn
+    return None if drawn in (_POOL_FULL, _NO_POOL) else drawn
 
 
-_POOL_FULL = object()
+_POOL_FULL, _NO_POOL = object(), object()
 
 
 def _assignment_draw(enrollment: Enrollment):
@@ -299,13 +295,15 @@ def _assignment_draw(enrollment: Enrollment):
     with transaction.atomic():
         enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
         now = timezone.now()
-        current = _open_assignment(enrollment, now)
-        if current is not None:
-            return current
+        latest = _latest_assignment(enrollment)
+        if latest and latest.state == Assignment.State.OPEN and latest.expires_at > now:
+            return latest
         if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
-        sequence = Assignment.objects.filter(enrollment=enrollment).count()
+        sequence = latest.sequence + 1 if latest else 0
         sizes = _buckets_locked(study.pk)
+        if not sizes:
+            return _NO_POOL
         seen = seen_slots(study=study, annotator_id=enrollment.annotator_id)
         k = study.replication_factor
         cells = sorted({c for c, _ in sizes if c != ATTENTION_CELL})
@@ -419,9 +417,6 @@ def label_submit(
     label and a draw for the same annotator never interleave), then the assignment row;
     the CellTally row last, and only under the adaptive design that reads it.
     """
-    replay = _replay(annotator, submission_id)
-    if replay is not None:
-        return replay
     if choice not in Label.Choice.values:
         raise LabelRejected(f"choice must be one of left, right, tie; got {choice!r}")
     if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 3:
@@ -434,6 +429,7 @@ def label_submit(
         .first()
     )
     if owner is None:
+        _replay(annotator, submission_id)  # says so if the id is someone else's
         raise LabelRejected("this pair is not assigned to you; load the next pair")
     try:
         with transaction.atomic():
