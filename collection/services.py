@@ -269,8 +269,12 @@ def assignment_next(*, enrollment: Enrollment) -> Assignment | None:
     3. the slot rows moved (only while holding 2) and the CellTally row.
     Blocking locks, not SKIP LOCKED, on purpose: skipping would make the probability
     depend on who else holds a lock, and could report "no work" for work that is merely
-    locked. Overdue assignments are returned first (in their own transaction), so "no
-    work" means none: every stimulus is at k live labels or seen by this annotator.
+    locked. When the pool looks full, the study's overdue assignments are returned (in
+    their own transaction, see assignment_expire) and the draw retried, so "no work"
+    means none: every stimulus is at k live labels (labelled or in flight within its
+    TTL) or already seen by this annotator. The only exception is an overdue assignment
+    whose row a label submission holds at that instant; that submission rejects it as
+    expired and the next request or the beat task returns it.
     No query scans the pool: the draw reads bucket sizes, the annotator's own
     assignments and one slot row by (cell, level, position). On SQLite the IMMEDIATE
     transaction serialises all writers and the row locks are no-ops.
