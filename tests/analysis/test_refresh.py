@@ -7,6 +7,7 @@ from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from analysis.selectors import estimates_latest, label_arrays
 from analysis.services import (
     refresh_sweep,
+    studies_rebuild,
     study_estimates_refresh,
     study_refresh,
     study_refresh_request,
@@ -167,3 +168,36 @@ def test_sweep_enqueues_only_studies_with_uncovered_labels(study, settings):
         RefreshState.objects.get(study=covered).watermark
         == Label.objects.filter(study=covered).latest("pk").pk
     )
+
+
+@pytest.mark.django_db
+def test_a_label_committed_late_below_the_watermark_is_still_folded(study):
+    label_study(study, annotators=3, rng=np.random.default_rng(9))
+    ids = list(Label.objects.filter(study=study).order_by("pk").values_list("pk", flat=True))
+    late = Label.objects.get(pk=ids[len(ids) // 2])
+    fields = {f.attname: getattr(late, f.attname) for f in Label._meta.concrete_fields}
+    # On PostgreSQL a label's id is drawn before its transaction commits: while it is in
+    # flight, a refresh sees the ids around it but not the label itself.
+    late.delete()
+    study_refresh(study_id=study.pk)
+    state = RefreshState.objects.get(study=study)
+    assert state.watermark == ids[-1] and [e[0] for e in state.pending_ids] == [fields["id"]]
+    assert study_refresh_request(study_id=study.pk) == "covered"
+    Label.objects.create(**fields)  # ...and now it commits
+    assert study_refresh_request(study_id=study.pk) == "refreshed"
+    state.refresh_from_db()
+    assert state.pending_ids == [] and state.labels_total == len(ids)
+    fit = from_scratch(study, "length-longer")
+    assert _latest(study)["length-longer"].point == pytest.approx(fit.amce.point, rel=1e-10)
+    assert _latest(study)["length-longer"].n_labels == len(ids)
+
+
+@pytest.mark.django_db
+def test_the_periodic_rebuild_covers_every_study_with_labels(study):
+    other = study_make(stimulus_set=study.stimulus_sets.first(), slug="other")
+    study_make(stimulus_set=study.stimulus_sets.first(), slug="empty")
+    label_study(study, annotators=2, rng=np.random.default_rng(10))
+    label_study(other, annotators=2, rng=np.random.default_rng(11))
+    runs = studies_rebuild()
+    assert sorted(r.study_id for r in runs) == sorted([study.pk, other.pk])
+    assert all(r.kind == "full" and r.snapshots == 2 for r in runs)
