@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -46,9 +47,9 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     list_filter = ("status",)
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets", "owners")
-    readonly_fields = ("entry_link", "estimates")
+    readonly_fields = ("entry_link", "results_link", "estimates")
     fieldsets = (
-        ("Results", {"fields": ("entry_link", "estimates")}),
+        ("Results", {"fields": ("entry_link", "results_link", "estimates")}),
         ("Study", {"fields": ("title", "slug", "status", "owners", "stimulus_sets")}),
         (
             "Design",
@@ -88,6 +89,13 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             return "–"
         url = f"/s/{obj.slug}/"
         return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description="results page")
+    def results_link(self, obj: Study) -> str:
+        if not obj.pk:
+            return "–"
+        url = reverse("analysis:results", args=[obj.slug])
+        return format_html('<a href="{}">live results, confidence sequences, plot</a>', url)
 
     @admin.display(description="latest estimates")
     def estimates(self, obj: Study) -> str:
