@@ -57,6 +57,8 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                 "fields": (
                     "design_name",
                     "design_params",
+                    "order_scheme",
+                    "order_block_size",
                     "seed",
                     "replication_factor",
                     "labels_per_annotator",
@@ -158,12 +160,15 @@ class AssignmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
         "study",
         "annotator",
         "stimulus",
+        "cell",
+        "state",
+        "is_attention_check",
         "treated_on_left",
         "propensity",
         "served_at",
         "expires_at",
     )
-    list_filter = ("study", "design_name")
+    list_filter = ("study", "design_name", "state", "is_attention_check")
 
 
 @admin.register(Label)

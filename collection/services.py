@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import current_app
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, When
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotators.models import Annotator
@@ -20,12 +19,11 @@ from collection.models import (
     CellTally,
     Enrollment,
     Label,
-    SlotBucket,
     StimulusSlot,
     Study,
 )
+from collection.pool import buckets_locked, slot_move, study_slots_build, tally_add
 from collection.selectors import annotator_stratum, cell_outcome_moments, seen_slots
-from interventions.models import Stimulus
 
 logger = logging.getLogger(__name__)
 
@@ -75,114 +73,6 @@ def study_pause(*, study_id: int, reason: str) -> bool:
     return bool(paused)
 
 
-# --- The pool: slot table and buckets -------------------------------------------------
-
-
-def study_slots_build(*, study: Study) -> int:
-    """Put the study's eligible stimuli that are not yet in its pool at level 0; returns
-    how many were added. Idempotent, and one INSERT ... SELECT, so a million stimuli take
-    seconds. The engine calls it at the first draw; call it again after adding stimuli to
-    a running study. Locks the study row (FOR NO KEY UPDATE, which does not block the
-    key-share locks of rows inserted that reference the study) so concurrent first
-    draws build once; callers hold no engine locks when they call it."""
-    with transaction.atomic():
-        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
-        # The buckets too, in the engine's order: sizes are counted below from the slot
-        # table, and must not be overwritten by a draw committing in between.
-        existing = list(SlotBucket.objects.select_for_update().filter(study=study).order_by("id"))
-        slot, bucket = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
-        through = Study.stimulus_sets.through
-        cell = f"CASE WHEN s.is_attention_check THEN '{ATTENTION_CELL}' ELSE s.cell END"
-        # A stimulus's level is its live assignments in this study (zero for a new study;
-        # exact for one that ran before its pool existed). Attention checks stay at 0.
-        # Joins rather than correlated subqueries: a million stimuli build in seconds.
-        sql = f"""
-            INSERT INTO {slot} (study_id, stimulus_id, cell, level, pos)
-            SELECT %s, src.id, src.cell, src.level, COALESCE(b.size, 0)
-                   + ROW_NUMBER() OVER (PARTITION BY src.cell, src.level ORDER BY src.id) - 1
-            FROM (
-                SELECT s.id, {cell} AS cell,
-                       CASE WHEN s.is_attention_check THEN 0 ELSE COALESCE(live.n, 0) END
-                       AS level
-                FROM {Stimulus._meta.db_table} s
-                LEFT JOIN {slot} x ON x.study_id = %s AND x.stimulus_id = s.id
-                LEFT JOIN (
-                    SELECT a.stimulus_id, COUNT(*) AS n FROM {Assignment._meta.db_table} a
-                    WHERE a.study_id = %s AND a.state <> 'returned' GROUP BY a.stimulus_id
-                ) live ON live.stimulus_id = s.id
-                WHERE s.stimulus_set_id IN (
-                    SELECT stimulusset_id FROM {through._meta.db_table} WHERE study_id = %s)
-                  AND s.check_status = %s
-                  AND x.id IS NULL
-            ) src
-            LEFT JOIN {bucket} b
-              ON b.study_id = %s AND b.level = src.level AND b.cell = src.cell
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                [study.pk, study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk],
-            )
-            added = max(cursor.rowcount, 0)
-        if existing and not added:
-            return 0
-        sizes = (
-            StimulusSlot.objects.filter(study=study)
-            .values_list("cell", "level")
-            .annotate(n=Count("id"))
-        )
-        counts = {(c, lv): n for c, lv, n in sizes}
-        cells = {c for c, _ in counts}
-        top = max([study.replication_factor] + [lv for _, lv in counts])
-        for c in cells:
-            for level in range((0 if c == ATTENTION_CELL else top) + 1):
-                SlotBucket.objects.update_or_create(
-                    study=study, cell=c, level=level, defaults={"size": counts.get((c, level), 0)}
-                )
-    return added
-
-
-def _slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
-    """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
-    source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
-    src, dst = (slot.cell, slot.level), (slot.cell, slot.level + step)
-    hole, last = slot.pos, sizes[src] - 1
-    StimulusSlot.objects.filter(pk=slot.pk).update(level=dst[1], pos=sizes.get(dst, 0))
-    if hole != last:
-        StimulusSlot.objects.filter(study_id=study_id, cell=src[0], level=src[1], pos=last).update(
-            pos=hole
-        )
-    sizes[src] -= 1
-    if dst not in sizes:
-        # Only above the top level built (k raised, or legacy data past k).
-        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=0)
-        sizes[dst] = 0
-    sizes[dst] += 1
-    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level__in=[src[1], dst[1]]).update(
-        size=Case(When(level=src[1], then=sizes[src]), default=sizes[dst])
-    )
-
-
-def _buckets_locked(study_id: int) -> dict[tuple[str, int], int]:
-    """Lock every bucket row of the study (in id order, so lockers never deadlock) and
-    return their sizes; empty until the pool is built."""
-    rows = (
-        SlotBucket.objects.select_for_update()
-        .filter(study_id=study_id)
-        .order_by("id")
-        .values_list("cell", "level", "size")
-    )
-    return {(c, lv): n for c, lv, n in rows}
-
-
-def _tally_add(study_id: int, stratum: str, cell: str, **deltas) -> None:
-    updates = {field: F(field) + value for field, value in deltas.items()}
-    if not CellTally.objects.filter(study_id=study_id, stratum=stratum, cell=cell).update(
-        **updates
-    ):
-        CellTally.objects.create(study_id=study_id, stratum=stratum, cell=cell, **deltas)
-
-
 # --- Expiry ---------------------------------------------------------------------------
 
 
@@ -207,14 +97,14 @@ def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
         for a in rows:
             by_study.setdefault(a.study_id, []).append(a)
         for sid, assignments in sorted(by_study.items()):
-            sizes = _buckets_locked(sid)
+            sizes = buckets_locked(sid)
             for a in assignments:
                 # Without a pool (served before it existed) the build counts states.
                 if sizes and not a.is_attention_check:
                     slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
-                    _slot_move(sid, slot, sizes, -1)
+                    slot_move(sid, slot, sizes, -1)
                     if a.design_name in TALLIED_DESIGNS:
-                        _tally_add(sid, a.stratum, a.cell, assigned=-1)
+                        tally_add(sid, a.stratum, a.cell, assigned=-1)
             Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
                 state=Assignment.State.RETURNED, returned_at=now
             )
@@ -305,7 +195,7 @@ def _assignment_draw(enrollment: Enrollment):
         if _quota_met(enrollment) or _target_met(study) or not _running(study):
             return None
         sequence = latest.sequence + 1 if latest else 0
-        sizes = _buckets_locked(study.pk)
+        sizes = buckets_locked(study.pk)
         if not sizes:
             return _NO_POOL
         seen = seen_slots(study=study, annotator_id=enrollment.annotator_id)
@@ -332,9 +222,9 @@ def _assignment_draw(enrollment: Enrollment):
         pos = designs.position_skipping(index=index, taken=seen.get(bucket, ()))
         slot = StimulusSlot.objects.get(study=study, cell=bucket[0], level=bucket[1], pos=pos)
         if not attention.is_check:
-            _slot_move(study.pk, slot, sizes, +1)
+            slot_move(study.pk, slot, sizes, +1)
             if study.design_name in TALLIED_DESIGNS:
-                _tally_add(study.pk, stratum, slot.cell, assigned=1)
+                tally_add(study.pk, stratum, slot.cell, assigned=1)
         order = _order(study, enrollment, sequence, rng)
         p_stimulus = attention.probability * p_inner
         return Assignment.objects.create(
@@ -467,7 +357,7 @@ def label_submit(
             enrollment.study = assignment.study
             completed = _enrollment_complete_if_done(enrollment)
             if assignment.study.design_name == Study.Design.NEYMAN and assignment.cell:
-                _tally_add(
+                tally_add(
                     assignment.study_id,
                     assignment.stratum,
                     assignment.cell,

@@ -67,3 +67,14 @@ def test_admin_import_reports_errors_and_imports_nothing(admin_client):
     )
     done = admin_client.post(reverse("admin:prompt_import"), {"file": good})
     assert done.status_code == 302 and Prompt.objects.get().source == "good.jsonl"
+
+
+def test_study_admin_form_covers_every_editable_field():
+    from collection.admin import StudyAdmin
+    from collection.models import Study
+
+    editable = {
+        f.name for f in Study._meta.get_fields() if f.concrete and not f.auto_created and f.editable
+    }
+    shown = {name for _, options in StudyAdmin.fieldsets for name in options["fields"]}
+    assert editable <= shown, f"add {sorted(editable - shown)} to StudyAdmin.fieldsets"

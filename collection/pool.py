@@ -1,0 +1,118 @@
+"""The study's pool of stimuli as a slot table, so a draw never scans the pool.
+
+Each eligible stimulus has a StimulusSlot: its live count in the study ("level") and a
+dense position within its (cell, level) group; SlotBucket rows hold each group's size and
+are the engine's lock. A draw reads the sizes and fetches one slot by position; moving a
+stimulus up or down a level fills its old position with the group's last slot.
+"""
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, When
+
+from collection.models import ATTENTION_CELL, Assignment, CellTally, SlotBucket, StimulusSlot, Study
+from interventions.models import Stimulus
+
+
+def study_slots_build(*, study: Study) -> int:
+    """Put the study's eligible stimuli that are not yet in its pool at level 0; returns
+    how many were added. Idempotent, and one INSERT ... SELECT, so a million stimuli take
+    seconds. The engine calls it at the first draw; call it again after adding stimuli to
+    a running study. Locks the study row (FOR NO KEY UPDATE, which does not block the
+    key-share locks of rows inserted that reference the study) so concurrent first
+    draws build once; callers hold no engine locks when they call it."""
+    with transaction.atomic():
+        study = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
+        # The buckets too, in the engine's order: sizes are counted below from the slot
+        # table, and must not be overwritten by a draw committing in between.
+        existing = list(SlotBucket.objects.select_for_update().filter(study=study).order_by("id"))
+        slot, bucket = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
+        through = Study.stimulus_sets.through
+        cell = f"CASE WHEN s.is_attention_check THEN '{ATTENTION_CELL}' ELSE s.cell END"
+        # A stimulus's level is its live assignments in this study (zero for a new study;
+        # exact for one that ran before its pool existed). Attention checks stay at 0.
+        # Joins rather than correlated subqueries: a million stimuli build in seconds.
+        sql = f"""
+            INSERT INTO {slot} (study_id, stimulus_id, cell, level, pos)
+            SELECT %s, src.id, src.cell, src.level, COALESCE(b.size, 0)
+                   + ROW_NUMBER() OVER (PARTITION BY src.cell, src.level ORDER BY src.id) - 1
+            FROM (
+                SELECT s.id, {cell} AS cell,
+                       CASE WHEN s.is_attention_check THEN 0 ELSE COALESCE(live.n, 0) END
+                       AS level
+                FROM {Stimulus._meta.db_table} s
+                LEFT JOIN {slot} x ON x.study_id = %s AND x.stimulus_id = s.id
+                LEFT JOIN (
+                    SELECT a.stimulus_id, COUNT(*) AS n FROM {Assignment._meta.db_table} a
+                    WHERE a.study_id = %s AND a.state <> 'returned' GROUP BY a.stimulus_id
+                ) live ON live.stimulus_id = s.id
+                WHERE s.stimulus_set_id IN (
+                    SELECT stimulusset_id FROM {through._meta.db_table} WHERE study_id = %s)
+                  AND s.check_status = %s
+                  AND x.id IS NULL
+            ) src
+            LEFT JOIN {bucket} b
+              ON b.study_id = %s AND b.level = src.level AND b.cell = src.cell
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [study.pk, study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk],
+            )
+            added = max(cursor.rowcount, 0)
+        if existing and not added:
+            return 0
+        sizes = (
+            StimulusSlot.objects.filter(study=study)
+            .values_list("cell", "level")
+            .annotate(n=Count("id"))
+        )
+        counts = {(c, lv): n for c, lv, n in sizes}
+        cells = {c for c, _ in counts}
+        top = max([study.replication_factor] + [lv for _, lv in counts])
+        for c in cells:
+            for level in range((0 if c == ATTENTION_CELL else top) + 1):
+                SlotBucket.objects.update_or_create(
+                    study=study, cell=c, level=level, defaults={"size": counts.get((c, level), 0)}
+                )
+    return added
+
+
+def slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
+    """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
+    source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
+    src, dst = (slot.cell, slot.level), (slot.cell, slot.level + step)
+    hole, last = slot.pos, sizes[src] - 1
+    StimulusSlot.objects.filter(pk=slot.pk).update(level=dst[1], pos=sizes.get(dst, 0))
+    if hole != last:
+        StimulusSlot.objects.filter(study_id=study_id, cell=src[0], level=src[1], pos=last).update(
+            pos=hole
+        )
+    sizes[src] -= 1
+    if dst not in sizes:
+        # Only above the top level built (k raised, or legacy data past k).
+        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=0)
+        sizes[dst] = 0
+    sizes[dst] += 1
+    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level__in=[src[1], dst[1]]).update(
+        size=Case(When(level=src[1], then=sizes[src]), default=sizes[dst])
+    )
+
+
+def buckets_locked(study_id: int) -> dict[tuple[str, int], int]:
+    """Lock every bucket row of the study (in id order, so lockers never deadlock) and
+    return their sizes; empty until the pool is built."""
+    rows = (
+        SlotBucket.objects.select_for_update()
+        .filter(study_id=study_id)
+        .order_by("id")
+        .values_list("cell", "level", "size")
+    )
+    return {(c, lv): n for c, lv, n in rows}
+
+
+def tally_add(study_id: int, stratum: str, cell: str, **deltas) -> None:
+    updates = {field: F(field) + value for field, value in deltas.items()}
+    if not CellTally.objects.filter(study_id=study_id, stratum=stratum, cell=cell).update(
+        **updates
+    ):
+        CellTally.objects.create(study_id=study_id, stratum=stratum, cell=cell, **deltas)
