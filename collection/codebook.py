@@ -8,8 +8,10 @@ from collection.models import Assignment, Label, Study
 from interventions.models import Prompt, Stimulus
 
 
-def _help(model: type[models.Model], field: str) -> str:
-    return str(model._meta.get_field(field).help_text)
+def _help(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a column"
+    return str(field.help_text)
 
 
 def codebook() -> dict[str, str]:
