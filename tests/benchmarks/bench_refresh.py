@@ -96,8 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=100.0, help="labels per second")
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--processes", type=int, default=4, help="submitting processes")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    parser.add_argument("--processes", type=int, default=8, help="submitting processes")
+    parser.add_argument("--concurrency", type=int, default=1, help="worker processes")
     args = parser.parse_args()
     _admin(f'CREATE DATABASE "{DB_NAME}"')
     worker = None
