@@ -10,36 +10,26 @@ from django.db import transaction
 from annotators.models import CovariateSchema
 from collection.models import Study
 from interventions.models import Intervention, Prompt, StimulusSet
-from interventions.services import prompts_import, stimulus_set_generation_enqueue
+from interventions.services import (
+    interventions_install_builtin,
+    prompts_import,
+    stimulus_set_generation_enqueue,
+)
 
 DEMO_FILE = Path(__file__).parent / "demo" / "prompts.jsonl"
 DEMO_SOURCE = "counterpoint-demo"
 DEMO_SLUG = "demo"
 RESEARCHER = "researcher"
 
-_TOLERANCES = {"headers": 0, "list_items": 0, "bold": 0, "code_blocks": 0}
-DEMO_INTERVENTIONS = [
-    {
-        "name": "length-shorter",
-        "attribute": "length",
-        "transform": "length",
-        "parameters": {"direction": "shorter", "dose": 0.3},
-        "check_measure": "words",
-        "check_threshold": 0.15,
-        "tolerances": _TOLERANCES,
-        "description": "Concise: drops non-leading sentences, keeps structure and code.",
-    },
-    {
-        "name": "length-longer",
-        "attribute": "length",
-        "transform": "length",
-        "parameters": {"direction": "longer", "dose": 0.3},
-        "check_measure": "words",
-        "check_threshold": 0.15,
-        "tolerances": _TOLERANCES,
-        "description": "Elaborated: restates paragraphs' lead sentences, keeps structure.",
-    },
-]
+# A few of the built-in interventions (interventions/catalogue.py), one per attribute.
+DEMO_INTERVENTIONS = (
+    "length-shorter",
+    "length-longer",
+    "markdown-add",
+    "hedging-more",
+    "sycophancy-more",
+    "factual-error",
+)
 DEMO_QUESTIONS = [
     {
         "key": "age",
@@ -84,17 +74,15 @@ def demo_seed() -> Study:
         if not Prompt.objects.filter(source=DEMO_SOURCE).exists():
             with DEMO_FILE.open("rb") as lines:
                 prompts_import(lines=lines, source=DEMO_SOURCE)
-        interventions = [
-            Intervention.objects.get_or_create(name=spec["name"], defaults=spec)[0]
-            for spec in DEMO_INTERVENTIONS
-        ]
+        interventions_install_builtin()
+        interventions = list(Intervention.objects.filter(name__in=DEMO_INTERVENTIONS))
         stimulus_set, created = StimulusSet.objects.get_or_create(
-            name="Demo: length",
+            name="Demo: six attributes",
             defaults={
                 "response_source": DEMO_SOURCE,
                 "seed": 20261126,
                 "owner": researcher,
-                "description": "Every demo answer made concise and elaborated.",
+                "description": "Every demo answer with one attribute changed at a time.",
             },
         )
         if created:
