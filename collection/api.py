@@ -168,7 +168,10 @@ class LabelView(AnnotatorAPIView):
             "replayed": result.replayed,
             "completed": result.completed,
             "completion_code": enrollment.study.completion_code if result.completed else None,
-            "progress": self._progress(enrollment),
+            "progress": {
+                "done": result.labels_done,
+                "total": enrollment.study.labels_per_annotator,
+            },
         }
         code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
         return Response(LabelOutSerializer(body).data, status=code)

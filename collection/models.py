@@ -108,6 +108,11 @@ class Enrollment(models.Model):
     prolific_session_id = models.CharField(max_length=100, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    labels_done = models.PositiveIntegerField(
+        default=0,
+        help_text="Labels given (not counting corrections), counted by the label service "
+        "in the transaction that stores each one; the quota and progress read it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

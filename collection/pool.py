@@ -59,6 +59,10 @@ def study_slots_build(*, study: Study) -> int:
                 [study.pk, study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk],
             )
             added = max(cursor.rowcount, 0)
+            if added and connection.vendor == "postgresql":
+                # Fresh statistics: planned with the empty table's, the engine's read of
+                # an annotator's seen slots walks every slot of the study on each draw.
+                cursor.execute(f"ANALYZE {slot}")
         if existing and not added:
             return 0
         sizes = (

@@ -5,6 +5,8 @@ cleaned by nh3 (ammonia) as a second, independent layer, so a script tag in a mo
 answer is shown as text and never runs.
 """
 
+from functools import lru_cache
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -41,6 +43,9 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 
 
+# Prompts and control answers recur across stimuli and annotators, and rendering is most
+# of a page's CPU: keyed by the text itself, a cached result can never be stale.
+@lru_cache(maxsize=2048)
 def markdown_render(text: str) -> str:
     return nh3.clean(
         _md.render(text),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Sum
 
 from annotators.models import CovariateResponse
-from collection.models import Assignment, CellTally, Enrollment, Label, StimulusSlot, Study
+from collection.models import Assignment, CellTally, Enrollment, StimulusSlot, Study
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,7 @@ class Progress:
 
 
 def enrollment_progress(*, enrollment: Enrollment) -> Progress:
-    done = Label.objects.filter(assignment__enrollment=enrollment, supersedes__isnull=True).count()
-    return Progress(done=done, total=enrollment.study.labels_per_annotator)
+    return Progress(done=enrollment.labels_done, total=enrollment.study.labels_per_annotator)
 
 
 def seen_slots(*, study: Study, annotator_id: int) -> dict[tuple[str, int], list[int]]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from annotators.models import Annotator
@@ -185,14 +186,24 @@ _POOL_FULL, _NO_POOL = object(), object()
 
 
 def _assignment_draw(enrollment: Enrollment):
-    study = enrollment.study
     with transaction.atomic():
-        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        # The study is re-read with the lock (a pause since the caller loaded it is
+        # seen) but not locked: FOR UPDATE OF the enrollment only.
+        enrollment = (
+            Enrollment.objects.select_for_update(of=("self",))
+            .select_related("study")
+            .get(pk=enrollment.pk)
+        )
+        study = enrollment.study
         now = timezone.now()
         latest = _latest_assignment(enrollment)
         if latest and latest.state == Assignment.State.OPEN and latest.expires_at > now:
             return latest
-        if _quota_met(enrollment) or _target_met(study) or not _running(study):
+        if (
+            study.status != Study.Status.RUNNING
+            or enrollment.labels_done >= study.labels_per_annotator
+            or _target_met(study)
+        ):
             return None
         sequence = latest.sequence + 1 if latest else 0
         sizes = buckets_locked(study.pk)
@@ -249,19 +260,6 @@ def _assignment_draw(enrollment: Enrollment):
         )
 
 
-def _running(study: Study) -> bool:
-    # Re-read: the study may have been paused since the caller loaded it.
-    return Study.objects.filter(pk=study.pk, status=Study.Status.RUNNING).exists()
-
-
-def _labels_of(enrollment: Enrollment) -> int:
-    return Label.objects.filter(assignment__enrollment=enrollment, supersedes__isnull=True).count()
-
-
-def _quota_met(enrollment: Enrollment) -> bool:
-    return _labels_of(enrollment) >= enrollment.study.labels_per_annotator
-
-
 def _target_met(study: Study) -> bool:
     if study.label_target is None:
         return False
@@ -288,6 +286,7 @@ class LabelResult:
     label: Label
     replayed: bool
     completed: bool
+    labels_done: int  # the enrollment's labels, this one included
 
 
 def label_submit(
@@ -308,8 +307,9 @@ def label_submit(
     the study's analysis refresh is enqueued.
 
     Locking follows the engine's order: the annotator's enrollment row first (so a
-    label and a draw for the same annotator never interleave), then the assignment row;
-    the CellTally row last, and only under the adaptive design that reads it.
+    label and a draw for the same annotator never interleave), then the assignment row
+    (FOR UPDATE OF those rows only: the study row is read, never locked); the CellTally
+    row last, and only under the adaptive design that reads it.
     """
     if choice not in Label.Choice.values:
         raise LabelRejected(f"choice must be one of left, right, tie; got {choice!r}")
@@ -317,19 +317,22 @@ def label_submit(
         raise LabelRejected(f"strength must be 1, 2 or 3; got {strength!r}")
     if time_on_task_ms is not None and not 0 <= time_on_task_ms < 2**31:
         raise LabelRejected("time_on_task_ms must be a non-negative number of milliseconds")
-    owner = (
-        Assignment.objects.filter(pk=assignment_id, annotator_id=annotator.pk)
-        .values_list("enrollment_id", flat=True)
-        .first()
-    )
-    if owner is None:
-        _replay(annotator, submission_id)  # says so if the id is someone else's
-        raise LabelRejected("this pair is not assigned to you; load the next pair")
+    owned = Assignment.objects.filter(pk=assignment_id, annotator_id=annotator.pk)
     try:
         with transaction.atomic():
-            enrollment = Enrollment.objects.select_for_update().get(pk=owner)
+            # Finds the assignment's enrollment and locks it in one statement.
+            enrollment = (
+                Enrollment.objects.select_for_update()
+                .filter(pk=Subquery(owned.values("enrollment_id")))
+                .first()
+            )
+            if enrollment is None:
+                _replay(annotator, submission_id)  # says so if the id is someone else's
+                raise LabelRejected("this pair is not assigned to you; load the next pair")
             assignment = (
-                Assignment.objects.select_for_update().select_related("study").get(pk=assignment_id)
+                Assignment.objects.select_for_update(of=("self",))
+                .select_related("study")
+                .get(pk=assignment_id)
             )
             if assignment.state == Assignment.State.LABELLED:
                 # A concurrent submission of the same id may have committed while this
@@ -354,8 +357,7 @@ def label_submit(
                 outcome=outcome,
             )
             Assignment.objects.filter(pk=assignment.pk).update(state=Assignment.State.LABELLED)
-            enrollment.study = assignment.study
-            completed = _enrollment_complete_if_done(enrollment)
+            completed = _enrollment_label_count(enrollment, assignment.study)
             if assignment.study.design_name == Study.Design.NEYMAN and assignment.cell:
                 tally_add(
                     assignment.study_id,
@@ -373,7 +375,9 @@ def label_submit(
         if replay is None:
             raise
         return replay
-    return LabelResult(label=label, replayed=False, completed=completed)
+    return LabelResult(
+        label=label, replayed=False, completed=completed, labels_done=enrollment.labels_done
+    )
 
 
 def _replay(annotator: Annotator, submission_id: uuid.UUID) -> LabelResult | None:
@@ -386,14 +390,22 @@ def _replay(annotator: Annotator, submission_id: uuid.UUID) -> LabelResult | Non
         return None
     if label.assignment.annotator_id != annotator.pk:
         raise LabelRejected("this submission id was used by someone else; reload the page")
-    completed = label.assignment.enrollment.completed_at is not None
-    return LabelResult(label=label, replayed=True, completed=completed)
+    enrollment = label.assignment.enrollment
+    return LabelResult(
+        label=label,
+        replayed=True,
+        completed=enrollment.completed_at is not None,
+        labels_done=enrollment.labels_done,
+    )
 
 
-def _enrollment_complete_if_done(enrollment: Enrollment) -> bool:
-    if enrollment.completed_at is not None:
-        return True
-    if not _quota_met(enrollment):
-        return False
-    Enrollment.objects.filter(pk=enrollment.pk).update(completed_at=timezone.now())
-    return True
+def _enrollment_label_count(enrollment: Enrollment, study: Study) -> bool:
+    """Count a new label on the enrollment, whose row the caller has locked and read
+    (so the count is exact), completing it at its quota; True if it is complete."""
+    enrollment.labels_done += 1
+    if enrollment.completed_at is None and enrollment.labels_done >= study.labels_per_annotator:
+        enrollment.completed_at = timezone.now()
+    Enrollment.objects.filter(pk=enrollment.pk).update(
+        labels_done=enrollment.labels_done, completed_at=enrollment.completed_at
+    )
+    return enrollment.completed_at is not None

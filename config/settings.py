@@ -159,6 +159,13 @@ BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # Sessions are read on every annotator request: from Redis, with the database as
+    # the durable copy. Without Redis they stay database-only (a per-process cache would
+    # let one process serve a session another has flushed).
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # The embedded broker: kombu's filesystem transport, consumed by a real worker
     # process. There is no inline (eager) fallback.
