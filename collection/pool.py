@@ -7,7 +7,7 @@ stimulus up or down a level fills its old position with the group's last slot.
 """
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, When
+from django.db.models import Count, F
 
 from collection.models import ATTENTION_CELL, Assignment, CellTally, SlotBucket, StimulusSlot, Study
 from interventions.models import Stimulus
@@ -81,25 +81,55 @@ def study_slots_build(*, study: Study) -> int:
     return added
 
 
+# slot_at and slot_move run while the study's bucket locks are held, so every other draw
+# in the study waits for them: plain SQL, as ORM query compilation would be most of
+# that wait.
+_SLOT, _BUCKET = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
+
+
+def slot_at(*, study_id: int, cell: str, level: int, pos: int) -> StimulusSlot:
+    """The slot at a bucket position. The caller holds the study's bucket locks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, stimulus_id FROM {_SLOT} "
+            "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+            [study_id, cell, level, pos],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise StimulusSlot.DoesNotExist(f"no slot at {cell} level {level} position {pos}")
+    return StimulusSlot(
+        id=row[0], study_id=study_id, stimulus_id=row[1], cell=cell, level=level, pos=pos
+    )
+
+
 def slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
     """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
     source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
     src, dst = (slot.cell, slot.level), (slot.cell, slot.level + step)
     hole, last = slot.pos, sizes[src] - 1
-    StimulusSlot.objects.filter(pk=slot.pk).update(level=dst[1], pos=sizes.get(dst, 0))
-    if hole != last:
-        StimulusSlot.objects.filter(study_id=study_id, cell=src[0], level=src[1], pos=last).update(
-            pos=hole
-        )
-    sizes[src] -= 1
     if dst not in sizes:
         # Only above the top level built (k raised, or legacy data past k).
         SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=0)
         sizes[dst] = 0
-    sizes[dst] += 1
-    SlotBucket.objects.filter(study_id=study_id, cell=src[0], level__in=[src[1], dst[1]]).update(
-        size=Case(When(level=src[1], then=sizes[src]), default=sizes[dst])
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_SLOT} SET level = %s, pos = %s WHERE id = %s",
+            [dst[1], sizes[dst], slot.pk],
+        )
+        if hole != last:
+            cursor.execute(
+                f"UPDATE {_SLOT} SET pos = %s "
+                "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+                [hole, study_id, src[0], src[1], last],
+            )
+        sizes[src] -= 1
+        sizes[dst] += 1
+        cursor.execute(
+            f"UPDATE {_BUCKET} SET size = CASE WHEN level = %s THEN %s ELSE %s END "
+            "WHERE study_id = %s AND cell = %s AND level IN (%s, %s)",
+            [src[1], sizes[src], sizes[dst], study_id, src[0], src[1], dst[1]],
+        )
 
 
 def buckets_locked(study_id: int) -> dict[tuple[str, int], int]:

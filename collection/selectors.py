@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Sum
 
 from annotators.models import CovariateResponse
@@ -27,10 +28,17 @@ def seen_slots(*, study: Study, annotator_id: int) -> dict[tuple[str, int], list
     """Bucket positions, per (cell, level), of the stimuli this annotator has already
     been assigned (in any study: an annotator never sees a stimulus twice). Small: it
     reads the annotator's own assignments, never the pool."""
-    seen = Assignment.objects.filter(annotator_id=annotator_id).values("stimulus_id")
-    rows = StimulusSlot.objects.filter(study=study, stimulus_id__in=seen).values_list(
-        "cell", "level", "pos"
-    )
+    # Plain SQL: the engine reads this under the study's bucket locks, where ORM query
+    # compilation would lengthen every other draw's wait. (annotator, stimulus) is
+    # unique, so the join yields each slot once.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.cell, s.level, s.pos FROM {StimulusSlot._meta.db_table} s "
+            f"JOIN {Assignment._meta.db_table} a ON a.stimulus_id = s.stimulus_id "
+            "WHERE s.study_id = %s AND a.annotator_id = %s",
+            [study.pk, annotator_id],
+        )
+        rows = cursor.fetchall()
     out: dict[tuple[str, int], list[int]] = {}
     for cell, level, pos in rows:
         out.setdefault((cell, level), []).append(pos)

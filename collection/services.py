@@ -23,7 +23,7 @@ from collection.models import (
     StimulusSlot,
     Study,
 )
-from collection.pool import buckets_locked, slot_move, study_slots_build, tally_add
+from collection.pool import buckets_locked, slot_at, slot_move, study_slots_build, tally_add
 from collection.selectors import annotator_stratum, cell_outcome_moments, seen_slots
 
 logger = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ def _assignment_draw(enrollment: Enrollment):
             draw = _draw(study, available, cells, stratum, rng)
             bucket, index, p_inner = (cells[draw.cell], draw.level), draw.index, draw.probability
         pos = designs.position_skipping(index=index, taken=seen.get(bucket, ()))
-        slot = StimulusSlot.objects.get(study=study, cell=bucket[0], level=bucket[1], pos=pos)
+        slot = slot_at(study_id=study.pk, cell=bucket[0], level=bucket[1], pos=pos)
         if not attention.is_check:
             slot_move(study.pk, slot, sizes, +1)
             if study.design_name in TALLIED_DESIGNS:
