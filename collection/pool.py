@@ -81,7 +81,7 @@ def study_slots_build(*, study: Study) -> int:
     return added
 
 
-# slot_at and slot_move run while the study's bucket locks are held, so every other draw
+# slot_at, slot_take and slot_move run while the study's bucket locks are held, so every other draw
 # in the study waits for them: plain SQL, as ORM query compilation would be most of
 # that wait.
 _SLOT, _BUCKET = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
@@ -103,33 +103,67 @@ def slot_at(*, study_id: int, cell: str, level: int, pos: int) -> StimulusSlot:
     )
 
 
+def slot_take(*, study_id: int, cell: str, level: int, pos: int, sizes: dict) -> StimulusSlot:
+    """The slot at a bucket position, moved one level up: slot_at plus slot_move in one
+    round trip fewer. Returns the slot as it was. The caller holds the study's bucket
+    locks."""
+    dst = (cell, level + 1)
+    _bucket_ensure(study_id, dst, sizes)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {_SLOT} SET level = %s, pos = %s "
+            "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s "
+            "RETURNING id, stimulus_id",
+            [dst[1], sizes[dst], study_id, cell, level, pos],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise StimulusSlot.DoesNotExist(f"no slot at {cell} level {level} position {pos}")
+        slot = StimulusSlot(
+            id=row[0], study_id=study_id, stimulus_id=row[1], cell=cell, level=level, pos=pos
+        )
+        _hole_fill(cursor, study_id, slot, sizes, dst)
+    return slot
+
+
 def slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
     """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
     source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
-    src, dst = (slot.cell, slot.level), (slot.cell, slot.level + step)
-    hole, last = slot.pos, sizes[src] - 1
-    if dst not in sizes:
-        # Only above the top level built (k raised, or legacy data past k).
-        SlotBucket.objects.create(study_id=study_id, cell=dst[0], level=dst[1], size=0)
-        sizes[dst] = 0
+    dst = (slot.cell, slot.level + step)
+    _bucket_ensure(study_id, dst, sizes)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {_SLOT} SET level = %s, pos = %s WHERE id = %s",
             [dst[1], sizes[dst], slot.pk],
         )
-        if hole != last:
-            cursor.execute(
-                f"UPDATE {_SLOT} SET pos = %s "
-                "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
-                [hole, study_id, src[0], src[1], last],
-            )
-        sizes[src] -= 1
-        sizes[dst] += 1
+        _hole_fill(cursor, study_id, slot, sizes, dst)
+
+
+def _bucket_ensure(study_id: int, bucket: tuple[str, int], sizes: dict) -> None:
+    if bucket not in sizes:
+        # Only above the top level built (k raised, or legacy data past k).
+        SlotBucket.objects.create(study_id=study_id, cell=bucket[0], level=bucket[1], size=0)
+        sizes[bucket] = 0
+
+
+def _hole_fill(cursor, study_id: int, slot: StimulusSlot, sizes: dict, dst: tuple) -> None:
+    # The slot has left its position for the end of bucket dst: the source bucket's
+    # last slot takes the hole, and both sizes are written.
+    src = (slot.cell, slot.level)
+    hole, last = slot.pos, sizes[src] - 1
+    if hole != last:
         cursor.execute(
-            f"UPDATE {_BUCKET} SET size = CASE WHEN level = %s THEN %s ELSE %s END "
-            "WHERE study_id = %s AND cell = %s AND level IN (%s, %s)",
-            [src[1], sizes[src], sizes[dst], study_id, src[0], src[1], dst[1]],
+            f"UPDATE {_SLOT} SET pos = %s "
+            "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+            [hole, study_id, src[0], src[1], last],
         )
+    sizes[src] -= 1
+    sizes[dst] += 1
+    cursor.execute(
+        f"UPDATE {_BUCKET} SET size = CASE WHEN level = %s THEN %s ELSE %s END "
+        "WHERE study_id = %s AND cell = %s AND level IN (%s, %s)",
+        [src[1], sizes[src], sizes[dst], study_id, src[0], src[1], dst[1]],
+    )
 
 
 def buckets_locked(study_id: int) -> dict[tuple[str, int], int]:

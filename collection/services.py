@@ -23,7 +23,14 @@ from collection.models import (
     StimulusSlot,
     Study,
 )
-from collection.pool import buckets_locked, slot_at, slot_move, study_slots_build, tally_add
+from collection.pool import (
+    buckets_locked,
+    slot_at,
+    slot_move,
+    slot_take,
+    study_slots_build,
+    tally_add,
+)
 from collection.selectors import annotator_stratum, cell_outcome_moments, seen_slots
 
 logger = logging.getLogger(__name__)
@@ -231,9 +238,12 @@ def _assignment_draw(enrollment: Enrollment):
             draw = _draw(study, available, cells, stratum, rng)
             bucket, index, p_inner = (cells[draw.cell], draw.level), draw.index, draw.probability
         pos = designs.position_skipping(index=index, taken=seen.get(bucket, ()))
-        slot = slot_at(study_id=study.pk, cell=bucket[0], level=bucket[1], pos=pos)
-        if not attention.is_check:
-            slot_move(study.pk, slot, sizes, +1)
+        if attention.is_check:  # checks stay at level 0: every annotator may see each
+            slot = slot_at(study_id=study.pk, cell=bucket[0], level=bucket[1], pos=pos)
+        else:
+            slot = slot_take(
+                study_id=study.pk, cell=bucket[0], level=bucket[1], pos=pos, sizes=sizes
+            )
             if study.design_name in TALLIED_DESIGNS:
                 tally_add(study.pk, stratum, slot.cell, assigned=1)
         order = _order(study, enrollment, sequence, rng)
