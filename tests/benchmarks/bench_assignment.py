@@ -276,6 +276,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small pools, short runs")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     seconds = 3.0 if args.quick else 10.0
@@ -324,6 +325,8 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(args.workers),
+                "--threads",
+                str(args.threads),
                 "--access-logfile",
                 "/dev/null",
                 "tests.benchmarks.bench_assignment:application",
@@ -332,7 +335,10 @@ def main() -> None:
             env=env,
         )
         _wait_http(f"{base}/s/bench/", gunicorn)
-        print(f"gunicorn: {args.workers} workers x 4 threads (gthread), PostgreSQL db {name}")
+        print(
+            f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), "
+            f"PostgreSQL db {name}"
+        )
 
         print("\np50 of a next+submit cycle as the pool grows (16 annotators)")
         print(f"{'stimuli':>10} {'grow s':>8} {'cycles/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
