@@ -7,7 +7,7 @@ researcher can fix a file in one pass.
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 MAX_ERRORS_REPORTED = 50
@@ -65,24 +65,34 @@ def _row_errors(line_no: int, obj: object) -> list[str]:
     return errors
 
 
+def line_text(raw: str | bytes, line: int, errors: list[str]) -> str | None:
+    """The line as text, or None (with an error recorded) when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError as exc:
+        errors.append(f"line {line}: not UTF-8 text ({exc.reason}); save the file as UTF-8")
+        return None
+
+
+def json_lines(lines: Iterable[str | bytes], errors: list[str]) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) of each non-blank JSON line; lines that are not UTF-8
+    or not JSON are recorded in ``errors`` and skipped, so every problem is reported."""
+    for line, raw in enumerate(lines, start=1):
+        text = line_text(raw, line, errors)
+        if text is None or not text.strip():
+            continue
+        try:
+            yield line, json.loads(text)
+        except json.JSONDecodeError as exc:
+            errors.append(f"line {line}: invalid JSON ({exc.msg} at column {exc.colno})")
+
+
 def prompt_rows_parse(lines: Iterable[str | bytes]) -> list[PromptRow]:
     """Parse every line; raise ImportFailed listing every problem, or return all rows."""
     rows: list[PromptRow] = []
     errors: list[str] = []
     seen: dict[str, int] = {}
-    for line_no, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        except UnicodeDecodeError as exc:
-            errors.append(f"line {line_no}: not UTF-8 text ({exc.reason}); save as UTF-8")
-            continue
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {line_no}: invalid JSON ({exc.msg} at column {exc.colno})")
-            continue
+    for line_no, obj in json_lines(lines, errors):
         row_errors = _row_errors(line_no, obj)
         if row_errors:
             errors.extend(row_errors)

@@ -16,12 +16,11 @@ treated side. Every problem is collected with its line and field.
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from interventions.imports import ImportFailed
+from interventions.imports import ImportFailed, json_lines, line_text
 
 PAIR_FORMATS = ("pairs-jsonl", "pairs-csv", "trl", "hh-rlhf")
 _TURN = re.compile(r"\n\nAssistant:")
@@ -36,14 +35,6 @@ class PairRow:
     treated: str
     intervention: str
     details: dict = field(default_factory=dict)
-
-
-def _text(raw: str | bytes, line: int, errors: list[str]) -> str | None:
-    try:
-        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    except UnicodeDecodeError as exc:
-        errors.append(f"line {line}: not UTF-8 text ({exc.reason}); save the file as UTF-8")
-        return None
 
 
 def _required(obj: dict, names: tuple[str, ...], where: str, errors: list[str]) -> bool:
@@ -164,25 +155,16 @@ def _hh_row(obj: dict, line: int, errors: list[str], intervention: str) -> PairR
 
 def _jsonl_rows(lines, errors, make) -> list[PairRow]:
     rows = []
-    for line, raw in enumerate(lines, start=1):
-        text = _text(raw, line, errors)
-        if text is None or not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            errors.append(f"line {line}: invalid JSON ({exc.msg} at column {exc.colno})")
-            continue
+    for line, obj in json_lines(lines, errors):
         if not isinstance(obj, dict):
             errors.append(f"line {line}: expected a JSON object, found {type(obj).__name__}")
-            continue
-        if (row := make(obj, line)) is not None:
+        elif (row := make(obj, line)) is not None:
             rows.append(row)
     return rows
 
 
 def _csv_rows(lines, errors) -> list[PairRow]:
-    decoded = [_text(raw, n, errors) for n, raw in enumerate(lines, start=1)]
+    decoded = [line_text(raw, n, errors) for n, raw in enumerate(lines, start=1)]
     if errors:
         return []
     reader = csv.DictReader(io.StringIO("".join(t for t in decoded if t is not None)))
