@@ -8,6 +8,7 @@ researcher can fix a file in one pass.
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 from dataclasses import dataclass
 
 MAX_ERRORS_REPORTED = 50
@@ -74,7 +75,7 @@ def line_text(raw: str | bytes, line: int, errors: list[str]) -> str | None:
         return None
 
 
-def json_lines(lines: Iterable[str | bytes], errors: list[str]) -> Iterator[tuple[int, object]]:
+def json_lines(lines: Iterable[str | bytes], errors: list[str]) -> Iterator[tuple[int, Any]]:
     """(line number, parsed value) of each non-blank JSON line; lines that are not UTF-8
     or not JSON are recorded in ``errors`` and skipped, so every problem is reported."""
     for line, raw in enumerate(lines, start=1):
