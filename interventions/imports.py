@@ -8,8 +8,8 @@ researcher can fix a file in one pass.
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 MAX_ERRORS_REPORTED = 50
 
