@@ -9,18 +9,8 @@ from collection.errors import EnrollmentClosed, LabelRejected
 from collection.models import Assignment, Label, Study
 from collection.services import assignment_next, enrollment_start, label_submit
 from interventions.models import Stimulus
+from tests.collection.helpers import submit
 from tests.factories import enrollment_make, study_make
-
-
-def _submit(enrollment, assignment, choice="left", submission_id=None, **extra):
-    return label_submit(
-        annotator=enrollment.annotator,
-        assignment_id=assignment.pk,
-        submission_id=submission_id or uuid.uuid4(),
-        choice=choice,
-        strength=extra.pop("strength", 2),
-        **extra,
-    )
 
 
 @pytest.mark.django_db
@@ -43,7 +33,7 @@ def test_every_draw_records_its_seed_key(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, seed=99, labels_per_annotator=4)
     enrollment = enrollment_make(study)
     while (a := assignment_next(enrollment=enrollment)) is not None:
-        _submit(enrollment, a)
+        submit(enrollment, a)
     keys = list(
         Assignment.objects.filter(enrollment=enrollment)
         .order_by("sequence")
@@ -60,7 +50,7 @@ def test_replication_factor_and_no_repeats(stimulus_set):
     for _ in range(5):
         enrollment = enrollment_make(study)
         while (a := assignment_next(enrollment=enrollment)) is not None:
-            _submit(enrollment, a)
+            submit(enrollment, a)
             served += 1
     per_stimulus = Counter(Assignment.objects.values_list("stimulus_id", flat=True))
     assert max(per_stimulus.values()) <= 2
@@ -75,7 +65,7 @@ def test_expired_assignment_returns_to_pool(stimulus_set):
     first = enrollment_make(study)
     eligible = Stimulus.objects.filter(check_status="passed").count()
     for _ in range(eligible - 1):
-        _submit(first, assignment_next(enrollment=first))
+        submit(first, assignment_next(enrollment=first))
     abandoned = assignment_next(enrollment=first)  # served, never labelled
     # Every stimulus is labelled or in flight once; with k=1 nobody else gets work...
     second = enrollment_make(study)
@@ -89,7 +79,7 @@ def test_expired_assignment_returns_to_pool(stimulus_set):
     abandoned.refresh_from_db()
     assert abandoned.state == Assignment.State.RETURNED and abandoned.returned_at is not None
     with pytest.raises(LabelRejected, match="expired"):
-        _submit(first, abandoned)
+        submit(first, abandoned)
 
 
 @pytest.mark.django_db
@@ -97,8 +87,8 @@ def test_label_replay_returns_original(study):
     enrollment = enrollment_make(study)
     assignment = assignment_next(enrollment=enrollment)
     key = uuid.uuid4()
-    first = _submit(enrollment, assignment, choice="left", submission_id=key)
-    replay = _submit(enrollment, assignment, choice="right", submission_id=key)
+    first = submit(enrollment, assignment, choice="left", submission_id=key)
+    replay = submit(enrollment, assignment, choice="right", submission_id=key)
     assert replay.replayed and not first.replayed
     assert replay.label.pk == first.label.pk and replay.label.choice == "left"
     assert Label.objects.count() == 1
@@ -108,9 +98,9 @@ def test_label_replay_returns_original(study):
 def test_outcome_follows_position(study):
     enrollment = enrollment_make(study)
     assignment = assignment_next(enrollment=enrollment)
-    label = _submit(enrollment, assignment, choice="left").label
+    label = submit(enrollment, assignment, choice="left").label
     assert label.outcome == (1.0 if assignment.treated_on_left else 0.0)
-    tie = _submit(enrollment, assignment_next(enrollment=enrollment), choice="tie").label
+    tie = submit(enrollment, assignment_next(enrollment=enrollment), choice="tie").label
     assert tie.outcome == 0.5
 
 
@@ -120,11 +110,11 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
     theirs = enrollment_make(study)
     assignment = assignment_next(enrollment=mine)
     with pytest.raises(LabelRejected, match="not assigned to you"):
-        _submit(theirs, assignment)
+        submit(theirs, assignment)
     with pytest.raises(LabelRejected, match="choice must be one of"):
-        _submit(mine, assignment, choice="both")
+        submit(mine, assignment, choice="both")
     with pytest.raises(LabelRejected, match="strength must be 1, 2 or 3"):
-        _submit(mine, assignment, strength=7)
+        submit(mine, assignment, strength=7)
     with pytest.raises(LabelRejected, match="not assigned to you"):
         label_submit(
             annotator=mine.annotator,
@@ -135,15 +125,15 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
         )
     assert Label.objects.count() == 0
     key = uuid.uuid4()
-    _submit(mine, assignment, submission_id=key)
+    submit(mine, assignment, submission_id=key)
     with pytest.raises(LabelRejected, match="already labelled"):
-        _submit(mine, assignment)
+        submit(mine, assignment)
     with pytest.raises(LabelRejected, match="used by someone else"):
-        _submit(theirs, assignment, submission_id=key)
+        submit(theirs, assignment, submission_id=key)
     expired = assignment_next(enrollment=mine)
     Assignment.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     with pytest.raises(LabelRejected, match="expired"):
-        _submit(mine, expired)
+        submit(mine, expired)
     assert Label.objects.count() == 1
 
 
@@ -151,7 +141,7 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
 def test_quota_completes_enrollment_and_stops_work(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2)
     enrollment = enrollment_make(study)
-    results = [_submit(enrollment, assignment_next(enrollment=enrollment)) for _ in range(2)]
+    results = [submit(enrollment, assignment_next(enrollment=enrollment)) for _ in range(2)]
     assert [r.completed for r in results] == [False, True]
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
@@ -162,7 +152,7 @@ def test_quota_completes_enrollment_and_stops_work(stimulus_set):
 def test_label_target_stops_the_study(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, label_target=1)
     first = enrollment_make(study)
-    _submit(first, assignment_next(enrollment=first))
+    submit(first, assignment_next(enrollment=first))
     assert assignment_next(enrollment=enrollment_make(study)) is None
 
 
@@ -188,7 +178,7 @@ def test_pausing_stops_new_work_but_accepts_served_labels(stimulus_set):
     study.refresh_from_db()
     assert study.status == Study.Status.PAUSED
     assert assignment_next(enrollment=enrollment) == served  # still open: may be labelled
-    assert _submit(enrollment, served).label.pk
+    assert submit(enrollment, served).label.pk
     assert assignment_next(enrollment=enrollment) is None
     with pytest.raises(EnrollmentClosed):
         enrollment_make(study)

@@ -1,7 +1,5 @@
 """Label in, estimate out: PostgreSQL, Redis and a real Celery worker process."""
 
-import uuid
-
 import numpy as np
 import pytest
 from django.db import transaction
@@ -9,10 +7,10 @@ from django.db import transaction
 from analysis.estimators.effects import attribute_effect
 from analysis.models import Estimate
 from collection.models import Label
-from collection.services import assignment_next, label_submit
 from interventions.models import Stimulus, StimulusSet
 from interventions.services import prompts_import, stimulus_set_generation_enqueue
-from tests.factories import demo_lines, enrollment_make, intervention_make, study_make
+from tests.analysis.helpers import label_study
+from tests.factories import demo_lines, intervention_make, study_make
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.services
@@ -37,18 +35,7 @@ def test_generation_runs_on_the_worker(celery_worker_process):
 
 def test_labels_in_estimate_out(celery_worker_process):
     study = study_make(labels_per_annotator=6)
-    rng = np.random.default_rng(4)
-    for _ in range(3):
-        enrollment = enrollment_make(study)
-        while (a := assignment_next(enrollment=enrollment)) is not None:
-            treated_wins = rng.random() < 0.75
-            label_submit(
-                annotator=enrollment.annotator,
-                assignment_id=a.pk,
-                submission_id=uuid.uuid4(),
-                choice="left" if treated_wins == a.treated_on_left else "right",
-                strength=2,
-            )
+    label_study(study, annotators=3, rng=np.random.default_rng(4), p_treated=0.75)
     newest = Label.objects.latest("pk").pk
     estimate = wait_for(
         lambda: Estimate.objects.filter(study=study, estimand="amce", watermark=newest).first(),
