@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from analysis.services import refresh_sweep, studies_rebuild, study_refresh_request
+from collection.refresh import refresh_pending_clear
 
 # The refresh queued behind one in flight for its study asks again this much later.
 BUSY_RETRY_SECONDS = 0.25
@@ -10,6 +11,8 @@ BUSY_RETRY_SECONDS = 0.25
 
 @shared_task(name="analysis.refresh_study", bind=True, acks_late=True, max_retries=None)
 def refresh_study(self, study_id: int, trigger: str = "label", queued: bool = False) -> str:
+    # Before any label is read: a label committed from here on sends its own message.
+    refresh_pending_clear(study_id=study_id)
     outcome = study_refresh_request(study_id=study_id, trigger=trigger, queued=queued)
     if outcome == "busy":
         kwargs = {"trigger": trigger, "queued": True}

@@ -1,7 +1,8 @@
 """Annotator HTTP API: fetch the next pair, submit a label. Thin: each calls one service.
 
-Authentication is the annotator's page session (key ``enrollment:<slug>``, set by the
-entry page), with Django's CSRF check enforced on every request, as for the pages.
+Authentication is the signed enrollment cookie the entry page sets
+(``collection.enrollment_cookie``), with Django's CSRF check enforced on every request,
+as for the pages.
 """
 
 from django.http import HttpRequest
@@ -14,10 +15,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from collection.errors import LabelRejected
-from collection.models import Assignment, Enrollment
+from collection.enrollment_cookie import COOKIE, enrollment_cookie_read
+from collection.errors import EnrollmentNotReady, LabelRejected
+from collection.models import Assignment
 from collection.rendering import markdown_render
-from collection.selectors import assignment_for_display, enrollment_progress
+from collection.selectors import pair_texts
 from collection.serializers import (
     ErrorSerializer,
     LabelInSerializer,
@@ -32,25 +34,26 @@ MAX_BODY_BYTES = 24_000
 
 
 class AnnotatorPrincipal:
-    """The request's annotator, as DRF's ``request.user``."""
+    """The request's annotator, as DRF's ``request.user``: their enrollment in the study."""
 
     is_authenticated = True
 
-    def __init__(self, enrollment: Enrollment):
-        self.enrollment = enrollment
+    def __init__(self, enrollment_id: int):
+        self.enrollment_id = enrollment_id
 
 
-class EnrollmentSessionAuthentication(BaseAuthentication):
+class EnrollmentCookieAuthentication(BaseAuthentication):
+    """The enrollment the signed cookie names for the URL's study. Nothing is read from
+    the session or the database here: the services check the enrollment (consent,
+    questionnaire, quota) under its row lock."""
+
     def authenticate(self, request: Request):
         slug = request.parser_context["kwargs"].get("slug", "")
-        pk = request._request.session.get(f"enrollment:{slug}")
+        pk = enrollment_cookie_read(request._request, slug=slug)
         if pk is None:
             return None
-        enrollment = Enrollment.objects.select_related("study", "annotator").filter(pk=pk).first()
-        if enrollment is None or enrollment.study.slug != slug:
-            return None
         self._enforce_csrf(request._request)
-        return AnnotatorPrincipal(enrollment), None
+        return AnnotatorPrincipal(pk), None
 
     def _enforce_csrf(self, request: HttpRequest) -> None:
         check = CSRFCheck(lambda req: None)
@@ -64,57 +67,51 @@ class EnrollmentSessionAuthentication(BaseAuthentication):
         return 'Session realm="annotator"'
 
 
-class EnrollmentSessionScheme(OpenApiAuthenticationExtension):
-    target_class = EnrollmentSessionAuthentication
-    name = "annotatorSession"
+class EnrollmentCookieScheme(OpenApiAuthenticationExtension):
+    target_class = EnrollmentCookieAuthentication
+    name = "annotatorEnrollment"
 
     def get_security_definition(self, auto_schema):
         return {
             "type": "apiKey",
             "in": "cookie",
-            "name": "sessionid",
-            "description": "The session the entry page sets; send X-CSRFToken as well.",
+            "name": COOKIE,
+            "description": "The signed cookie the study's entry page sets; send the "
+            "X-CSRFToken header (the csrftoken cookie's value) as well.",
         }
 
 
-class IsConsentedAnnotator(BasePermission):
-    message = "consent to the study on its entry page before requesting pairs"
-
+class IsEnrolledAnnotator(BasePermission):
     def has_permission(self, request, view) -> bool:
-        principal = request.user
-        return isinstance(principal, AnnotatorPrincipal) and (
-            principal.enrollment.consented_at is not None
-        )
+        return isinstance(request.user, AnnotatorPrincipal)
 
 
 class AnnotatorAPIView(APIView):
-    authentication_classes = [EnrollmentSessionAuthentication]
-    permission_classes = [IsConsentedAnnotator]
+    authentication_classes = [EnrollmentCookieAuthentication]
+    permission_classes = [IsEnrolledAnnotator]
 
-    def enrollment(self, request: Request) -> Enrollment:
-        return request.user.enrollment
+    def permission_denied(self, request, message=None, code=None):
+        raise exceptions.NotAuthenticated(
+            "this browser is not enrolled in the study: open its entry link first"
+        )
 
-    def _progress(self, enrollment: Enrollment) -> dict:
-        progress = enrollment_progress(enrollment=enrollment)
-        return {"done": progress.done, "total": progress.total}
-
-    def _completion_code(self, enrollment: Enrollment) -> str | None:
-        enrollment.refresh_from_db(fields=["completed_at"])
-        return enrollment.study.completion_code if enrollment.completed_at else None
+    def enrollment_id(self, request: Request) -> int:
+        return request.user.enrollment_id
 
 
 def _pair(assignment: Assignment) -> dict:
-    assignment = assignment_for_display(assignment_id=assignment.pk)
-    stimulus = assignment.stimulus
-    treated, control = stimulus.treated.text, stimulus.control.text
-    left, right = (treated, control) if assignment.treated_on_left else (control, treated)
+    texts = pair_texts(assignment=assignment)
     return {
         "assignment_id": assignment.pk,
-        "prompt_html": markdown_render(stimulus.prompt.text),
-        "left_html": markdown_render(left),
-        "right_html": markdown_render(right),
+        "prompt_html": markdown_render(texts.prompt),
+        "left_html": markdown_render(texts.left),
+        "right_html": markdown_render(texts.right),
         "expires_at": assignment.expires_at,
     }
+
+
+# The bodies are built as plain dicts (the serializers below describe them for the
+# OpenAPI schema): serializing output through DRF fields costs more than the draw.
 
 
 class NextPairView(AnnotatorAPIView):
@@ -124,15 +121,17 @@ class NextPairView(AnnotatorAPIView):
         summary="The annotator's open pair, or the next one drawn by the study's design.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        enrollment = self.enrollment(request)
-        assignment = assignment_next(enrollment=enrollment)
-        if assignment is not None:
-            body = {"status": "pair", "pair": _pair(assignment), "completion_code": None}
-        else:
-            code = self._completion_code(enrollment)
-            body = {"status": "done" if code else "no_work", "pair": None, "completion_code": code}
-        body["progress"] = self._progress(enrollment)
-        return Response(NextOutSerializer(body).data)
+        try:
+            result = assignment_next(enrollment_id=self.enrollment_id(request))
+        except EnrollmentNotReady as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        body = {
+            "status": result.status,
+            "pair": _pair(result.assignment) if result.assignment else None,
+            "completion_code": result.completion_code,
+            "progress": {"done": result.labels_done, "total": result.labels_total},
+        }
+        return Response(body)
 
 
 class LabelView(AnnotatorAPIView):
@@ -158,20 +157,18 @@ class LabelView(AnnotatorAPIView):
             raise exceptions.ParseError("send a JSON object with the label's fields")
         incoming = LabelInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        enrollment = self.enrollment(request)
         try:
-            result = label_submit(annotator=enrollment.annotator, **incoming.validated_data)
+            result = label_submit(
+                enrollment_id=self.enrollment_id(request), **incoming.validated_data
+            )
         except LabelRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         body = {
             "label_id": result.label.pk,
             "replayed": result.replayed,
             "completed": result.completed,
-            "completion_code": enrollment.study.completion_code if result.completed else None,
-            "progress": {
-                "done": result.labels_done,
-                "total": enrollment.study.labels_per_annotator,
-            },
+            "completion_code": result.completion_code,
+            "progress": {"done": result.labels_done, "total": result.labels_total},
         }
         code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
-        return Response(LabelOutSerializer(body).data, status=code)
+        return Response(body, status=code)

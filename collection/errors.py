@@ -4,3 +4,7 @@ class LabelRejected(Exception):
 
 class EnrollmentClosed(Exception):
     """The study is not accepting annotators; the message says why."""
+
+
+class EnrollmentNotReady(Exception):
+    """The annotator has a step to take (consent, questionnaire) before receiving pairs."""

@@ -6,9 +6,12 @@ are the engine's lock. A draw reads the sizes and fetches one slot by position; 
 stimulus up or down a level fills its old position with the group's last slot.
 """
 
-from django.db import connection, transaction
-from django.db.models import Count, F
+from dataclasses import dataclass
 
+from django.db import connection, transaction
+from django.db.models import Count
+
+from collection.engine_sql import Statement, execute_batch, locking
 from collection.models import ATTENTION_CELL, Assignment, CellTally, SlotBucket, StimulusSlot, Study
 from interventions.models import Stimulus
 
@@ -81,10 +84,58 @@ def study_slots_build(*, study: Study) -> int:
     return added
 
 
-# slot_at, slot_take and slot_move run while the study's bucket locks are held, so every other draw
+# The functions below run while the study's bucket locks are held, so every other draw
 # in the study waits for them: plain SQL, as ORM query compilation would be most of
-# that wait.
+# that wait, and as few round trips as the reads and writes allow.
 _SLOT, _BUCKET = StimulusSlot._meta.db_table, SlotBucket._meta.db_table
+_ASSIGNMENT, _TALLY = Assignment._meta.db_table, CellTally._meta.db_table
+
+Bucket = tuple[str, int]  # (cell, level)
+
+
+@dataclass(frozen=True)
+class PoolView:
+    """A study's bucket sizes, and where the stimuli one annotator has seen sit now."""
+
+    sizes: dict[Bucket, int]
+    seen: dict[Bucket, list[int]]
+
+
+def pool_locked(*, study_id: int, annotator_id: int) -> PoolView:
+    """Lock every bucket row of the study (in id order, so lockers never deadlock) and
+    read their sizes and the positions of the stimuli this annotator was assigned (in any
+    study: nobody sees a stimulus twice), in one round trip. The positions are read
+    after the locks are granted (a statement of their own, so a snapshot of its own):
+    draws that committed while this one waited have moved slots. Small: the annotator's
+    own assignments, never the pool. Sizes are empty until the pool is built."""
+    buckets, seen = execute_batch(
+        [
+            _buckets_locking(study_id),
+            (
+                # (annotator, stimulus) is unique, so the join yields each slot once.
+                f"SELECT s.cell, s.level, s.pos FROM {_SLOT} s "
+                f"JOIN {_ASSIGNMENT} a ON a.stimulus_id = s.stimulus_id "
+                "WHERE s.study_id = %s AND a.annotator_id = %s",
+                [study_id, annotator_id],
+            ),
+        ]
+    )
+    positions: dict[Bucket, list[int]] = {}
+    for cell, level, pos in seen:
+        positions.setdefault((cell, level), []).append(pos)
+    return PoolView(sizes={(c, lv): n for c, lv, n in buckets}, seen=positions)
+
+
+def buckets_locked(study_id: int) -> dict[Bucket, int]:
+    """Lock every bucket row of the study, as pool_locked does, and return their sizes."""
+    (buckets,) = execute_batch([_buckets_locking(study_id)])
+    return {(c, lv): n for c, lv, n in buckets}
+
+
+def _buckets_locking(study_id: int) -> Statement:
+    # In id order, the same for every locker, so no two wait on each other in a cycle.
+    sql = f"SELECT cell, level, size FROM {_BUCKET} WHERE study_id = %s ORDER BY id"
+    return sql + locking(), [study_id]
 
 
 def slot_at(*, study_id: int, cell: str, level: int, pos: int) -> StimulusSlot:
@@ -103,84 +154,89 @@ def slot_at(*, study_id: int, cell: str, level: int, pos: int) -> StimulusSlot:
     )
 
 
-def slot_take(*, study_id: int, cell: str, level: int, pos: int, sizes: dict) -> StimulusSlot:
-    """The slot at a bucket position, moved one level up: slot_at plus slot_move in one
-    round trip fewer. Returns the slot as it was. The caller holds the study's bucket
-    locks."""
+def slot_take(
+    *, study_id: int, cell: str, level: int, pos: int, sizes: dict[Bucket, int]
+) -> tuple[list[Statement], Statement]:
+    """Move the slot at a bucket position one level up: the statements that do it
+    (``sizes`` is updated as they will leave it), and a one-row query of its stimulus
+    id, valid after them. The caller runs them, holding the study's bucket locks."""
     dst = (cell, level + 1)
     _bucket_ensure(study_id, dst, sizes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_SLOT} SET level = %s, pos = %s "
-            "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s "
-            "RETURNING id, stimulus_id",
-            [dst[1], sizes[dst], study_id, cell, level, pos],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise StimulusSlot.DoesNotExist(f"no slot at {cell} level {level} position {pos}")
-        slot = StimulusSlot(
-            id=row[0], study_id=study_id, stimulus_id=row[1], cell=cell, level=level, pos=pos
-        )
-        _hole_fill(cursor, study_id, slot, sizes, dst)
-    return slot
+    landing = sizes[dst]
+    move = (
+        f"UPDATE {_SLOT} SET level = %s, pos = %s "
+        "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+        [dst[1], landing, study_id, cell, level, pos],
+    )
+    stimulus = (
+        f"SELECT stimulus_id FROM {_SLOT} "
+        "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+        [study_id, cell, dst[1], landing],
+    )
+    return [move, *_hole_fill(study_id, (cell, level), pos, sizes, dst)], stimulus
 
 
-def slot_move(study_id: int, slot: StimulusSlot, sizes: dict, step: int) -> None:
+def slot_move(study_id: int, slot: StimulusSlot, sizes: dict[Bucket, int], step: int) -> None:
     """Move a slot one level up (step 1) or down (-1), keeping both buckets dense: the
     source bucket's last slot fills the hole. The caller holds the study's bucket locks."""
     dst = (slot.cell, slot.level + step)
     _bucket_ensure(study_id, dst, sizes)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_SLOT} SET level = %s, pos = %s WHERE id = %s",
-            [dst[1], sizes[dst], slot.pk],
-        )
-        _hole_fill(cursor, study_id, slot, sizes, dst)
+    move = (f"UPDATE {_SLOT} SET level = %s, pos = %s WHERE id = %s", [dst[1], sizes[dst], slot.pk])
+    execute_batch([move, *_hole_fill(study_id, (slot.cell, slot.level), slot.pos, sizes, dst)])
 
 
-def _bucket_ensure(study_id: int, bucket: tuple[str, int], sizes: dict) -> None:
+def _bucket_ensure(study_id: int, bucket: Bucket, sizes: dict[Bucket, int]) -> None:
     if bucket not in sizes:
         # Only above the top level built (k raised, or legacy data past k).
         SlotBucket.objects.create(study_id=study_id, cell=bucket[0], level=bucket[1], size=0)
         sizes[bucket] = 0
 
 
-def _hole_fill(cursor, study_id: int, slot: StimulusSlot, sizes: dict, dst: tuple) -> None:
-    # The slot has left its position for the end of bucket dst: the source bucket's
-    # last slot takes the hole, and both sizes are written.
-    src = (slot.cell, slot.level)
-    hole, last = slot.pos, sizes[src] - 1
+def _hole_fill(
+    study_id: int, src: Bucket, hole: int, sizes: dict[Bucket, int], dst: Bucket
+) -> list[Statement]:
+    # A slot leaves position ``hole`` of src for the end of dst: src's last slot takes
+    # the hole, and both sizes are written.
+    statements = []
+    last = sizes[src] - 1
     if hole != last:
-        cursor.execute(
-            f"UPDATE {_SLOT} SET pos = %s "
-            "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
-            [hole, study_id, src[0], src[1], last],
+        statements.append(
+            (
+                f"UPDATE {_SLOT} SET pos = %s "
+                "WHERE study_id = %s AND cell = %s AND level = %s AND pos = %s",
+                [hole, study_id, src[0], src[1], last],
+            )
         )
     sizes[src] -= 1
     sizes[dst] += 1
-    cursor.execute(
-        f"UPDATE {_BUCKET} SET size = CASE WHEN level = %s THEN %s ELSE %s END "
-        "WHERE study_id = %s AND cell = %s AND level IN (%s, %s)",
-        [src[1], sizes[src], sizes[dst], study_id, src[0], src[1], dst[1]],
+    statements.append(
+        (
+            f"UPDATE {_BUCKET} SET size = CASE WHEN level = %s THEN %s ELSE %s END "
+            "WHERE study_id = %s AND cell = %s AND level IN (%s, %s)",
+            [src[1], sizes[src], sizes[dst], study_id, src[0], src[1], dst[1]],
+        )
     )
+    return statements
 
 
-def buckets_locked(study_id: int) -> dict[tuple[str, int], int]:
-    """Lock every bucket row of the study (in id order, so lockers never deadlock) and
-    return their sizes; empty until the pool is built."""
-    rows = (
-        SlotBucket.objects.select_for_update()
-        .filter(study_id=study_id)
-        .order_by("id")
-        .values_list("cell", "level", "size")
+_TALLY_FIELDS = ("assigned", "labels", "y_sum", "y_sq_sum")
+
+
+def tally_add_statement(study_id: int, stratum: str, cell: str, **deltas: float) -> Statement:
+    """Add to a stratum's running counts for a cell, creating the row on first use: one
+    upsert (ON CONFLICT, on PostgreSQL and SQLite alike)."""
+    unknown = set(deltas) - set(_TALLY_FIELDS)
+    if unknown:
+        raise ValueError(f"CellTally has no counts named {sorted(unknown)}")
+    values = [deltas.get(name, 0) for name in _TALLY_FIELDS]
+    added = ", ".join(f"{name} = {_TALLY}.{name} + excluded.{name}" for name in _TALLY_FIELDS)
+    sql = (
+        f"INSERT INTO {_TALLY} (study_id, stratum, cell, {', '.join(_TALLY_FIELDS)}) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s) "
+        f"ON CONFLICT (study_id, stratum, cell) DO UPDATE SET {added}"
     )
-    return {(c, lv): n for c, lv, n in rows}
+    return sql, [study_id, stratum, cell, *values]
 
 
-def tally_add(study_id: int, stratum: str, cell: str, **deltas) -> None:
-    updates = {field: F(field) + value for field, value in deltas.items()}
-    if not CellTally.objects.filter(study_id=study_id, stratum=stratum, cell=cell).update(
-        **updates
-    ):
-        CellTally.objects.create(study_id=study_id, stratum=stratum, cell=cell, **deltas)
+def tally_add(study_id: int, stratum: str, cell: str, **deltas: float) -> None:
+    execute_batch([tally_add_statement(study_id, stratum, cell, **deltas)])

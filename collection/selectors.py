@@ -7,7 +7,8 @@ from django.db import connection
 from django.db.models import Sum
 
 from annotators.models import CovariateResponse
-from collection.models import Assignment, CellTally, Enrollment, StimulusSlot, Study
+from collection.models import Assignment, CellTally, Enrollment, Study
+from interventions.models import Prompt, Response, Stimulus
 
 
 @dataclass(frozen=True)
@@ -22,27 +23,6 @@ class Progress:
 
 def enrollment_progress(*, enrollment: Enrollment) -> Progress:
     return Progress(done=enrollment.labels_done, total=enrollment.study.labels_per_annotator)
-
-
-def seen_slots(*, study: Study, annotator_id: int) -> dict[tuple[str, int], list[int]]:
-    """Bucket positions, per (cell, level), of the stimuli this annotator has already
-    been assigned (in any study: an annotator never sees a stimulus twice). Small: it
-    reads the annotator's own assignments, never the pool."""
-    # Plain SQL: the engine reads this under the study's bucket locks, where ORM query
-    # compilation would lengthen every other draw's wait. (annotator, stimulus) is
-    # unique, so the join yields each slot once.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.cell, s.level, s.pos FROM {StimulusSlot._meta.db_table} s "
-            f"JOIN {Assignment._meta.db_table} a ON a.stimulus_id = s.stimulus_id "
-            "WHERE s.study_id = %s AND a.annotator_id = %s",
-            [study.pk, annotator_id],
-        )
-        rows = cursor.fetchall()
-    out: dict[tuple[str, int], list[int]] = {}
-    for cell, level, pos in rows:
-        out.setdefault((cell, level), []).append(pos)
-    return out
 
 
 def annotator_stratum(*, study: Study, annotator_id: int) -> str:
@@ -81,8 +61,25 @@ def cell_outcome_moments(*, study: Study, cells: list[str]) -> tuple[list[int], 
     return n_out, sd_out
 
 
-def assignment_for_display(*, assignment_id: int) -> Assignment:
-    """An assignment with its prompt and both responses, in one query, for rendering."""
-    return Assignment.objects.select_related(
-        "stimulus__prompt", "stimulus__control", "stimulus__treated"
-    ).get(pk=assignment_id)
+@dataclass(frozen=True)
+class PairTexts:
+    prompt: str
+    left: str
+    right: str
+
+
+def pair_texts(*, assignment: Assignment) -> PairTexts:
+    """The prompt and both responses of an assignment, in the order shown, in one joined
+    read. Nothing in it says which side is treated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p.text, c.text, t.text FROM {Stimulus._meta.db_table} s "
+            f"JOIN {Prompt._meta.db_table} p ON p.id = s.prompt_id "
+            f"JOIN {Response._meta.db_table} c ON c.id = s.control_id "
+            f"JOIN {Response._meta.db_table} t ON t.id = s.treated_id WHERE s.id = %s",
+            [assignment.stimulus_id],
+        )
+        prompt, control, treated = cursor.fetchone()
+    if assignment.treated_on_left:
+        return PairTexts(prompt=prompt, left=treated, right=control)
+    return PairTexts(prompt=prompt, left=control, right=treated)

@@ -16,11 +16,12 @@ from annotators.services import (
     consent_record,
     covariates_record,
 )
-from collection.errors import EnrollmentClosed, LabelRejected
+from collection.enrollment_cookie import enrollment_cookie_set
+from collection.errors import EnrollmentClosed, EnrollmentNotReady, LabelRejected
 from collection.forms import ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
-from collection.selectors import assignment_for_display, enrollment_progress
+from collection.selectors import Progress, enrollment_progress, pair_texts
 from collection.services import (
     assignment_next,
     enrollment_consent,
@@ -66,7 +67,7 @@ def entry(request: HttpRequest, slug: str) -> HttpResponse:
     enrollment = _session_enrollment(request, study)
     params = {k: request.GET.get(k, request.POST.get(k, "")).strip() for k in PROLIFIC_PARAMS}
     if enrollment is not None and not params["PROLIFIC_PID"]:
-        return redirect(_next_url(enrollment))
+        return _onward(enrollment)
     if study.status != Study.Status.RUNNING:
         return render(request, "collection/closed.html", {"study": study}, status=403)
     if request.method == "GET":
@@ -89,7 +90,14 @@ def entry(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "collection/closed.html", {"study": study}, status=403)
     request.session.cycle_key()
     request.session[_session_key(study)] = enrollment.pk
-    return redirect(_next_url(enrollment))
+    return _onward(enrollment)
+
+
+def _onward(enrollment: Enrollment) -> HttpResponse:
+    """To the annotator's next step, carrying the API's enrollment cookie."""
+    response = redirect(_next_url(enrollment))
+    enrollment_cookie_set(response, slug=enrollment.study.slug, enrollment_id=enrollment.pk)
+    return response
 
 
 def _enrollment_or_entry(request: HttpRequest, slug: str) -> Enrollment | HttpResponse:
@@ -153,8 +161,8 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
             return redirect("collection:label", slug)
         data = form.cleaned_data
         try:
-            result = label_submit(
-                annotator=enrollment.annotator,
+            labelled = label_submit(
+                enrollment_id=enrollment.pk,
                 assignment_id=data["assignment_id"],
                 submission_id=data["submission_id"],
                 choice=data["choice"],
@@ -165,26 +173,33 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
         except LabelRejected as exc:
             messages.error(request, str(exc).capitalize() + ".")
             return redirect("collection:label", slug)
-        return redirect("collection:done" if result.completed else "collection:label", slug)
-    assignment = assignment_next(enrollment=enrollment)
+        return redirect("collection:done" if labelled.completed else "collection:label", slug)
+    try:
+        result = assignment_next(enrollment_id=enrollment.pk)
+    except EnrollmentNotReady:
+        return redirect("collection:entry", slug)
+    assignment = result.assignment
     if assignment is None:
         return redirect("collection:done", slug)
-    assignment = assignment_for_display(assignment_id=assignment.pk)
-    stimulus = assignment.stimulus
-    treated, control = stimulus.treated.text, stimulus.control.text
-    left, right = (treated, control) if assignment.treated_on_left else (control, treated)
+    texts = pair_texts(assignment=assignment)
     form = LabelForm(
-        initial={"assignment_id": assignment.pk, "submission_id": uuid.uuid4(), "strength": 2}
+        initial={
+            "assignment_id": assignment.pk,
+            "submission_id": uuid.uuid4(),
+            "strength": 2,
+        }
     )
     context = {
         "study": enrollment.study,
         "form": form,
-        "prompt_html": markdown_render(stimulus.prompt.text),
-        "left_html": markdown_render(left),
-        "right_html": markdown_render(right),
-        "progress": enrollment_progress(enrollment=enrollment),
+        "prompt_html": markdown_render(texts.prompt),
+        "left_html": markdown_render(texts.left),
+        "right_html": markdown_render(texts.right),
+        "progress": Progress(done=result.labels_done, total=result.labels_total),
     }
-    return render(request, "collection/label.html", context)
+    response = render(request, "collection/label.html", context)
+    enrollment_cookie_set(response, slug=slug, enrollment_id=enrollment.pk)
+    return response
 
 
 def done(request: HttpRequest, slug: str) -> HttpResponse:

@@ -27,10 +27,10 @@ def label_study(study, annotators: int, rng: np.random.Generator, p_treated=0.7,
                 answers={"expertise": "expert" if k % 2 else "novice"},
             )
         p = p_treated(k) if callable(p_treated) else p_treated
-        while (a := assignment_next(enrollment=enrollment)) is not None:
+        while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             treated_wins = rng.random() < p
             label_submit(
-                annotator=enrollment.annotator,
+                enrollment_id=enrollment.pk,
                 assignment_id=a.pk,
                 submission_id=uuid.uuid4(),
                 choice="left" if treated_wins == a.treated_on_left else "right",

@@ -212,7 +212,11 @@ async def _bare(client, base: str) -> None:
         raise RuntimeError(f"bare insert failed: {response.status_code}")
 
 
-async def _load(base: str, concurrency: int, seconds: float, bare: bool) -> list[float]:
+async def _load(
+    base: str, concurrency: int, seconds: float, bare: bool
+) -> tuple[list[float], float]:
+    """Latencies of the requests (cycles) made in ``seconds``, and the seconds they took.
+    The annotators enter and consent first, off the clock."""
     import httpx
 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -221,24 +225,23 @@ async def _load(base: str, concurrency: int, seconds: float, bare: bool) -> list
         if not bare:
             await asyncio.gather(*(_enrolled(c, base) for c in clients))
         latencies: list[float] = []
-        stop = time.perf_counter() + seconds
+        started = time.perf_counter()
+        stop = started + seconds
 
         async def worker(client):
             while time.perf_counter() < stop:
-                started = time.perf_counter()
+                begun = time.perf_counter()
                 await (_bare(client, base) if bare else _cycle(client, base))
-                latencies.append(time.perf_counter() - started)
+                latencies.append(time.perf_counter() - begun)
 
         await asyncio.gather(*(worker(c) for c in clients))
-        return latencies
+        return latencies, time.perf_counter() - started
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
 def _measure(base: str, concurrency: int, seconds: float, bare: bool = False) -> dict:
-    started = time.perf_counter()
-    latencies = asyncio.run(_load(base, concurrency, seconds, bare))
-    elapsed = time.perf_counter() - started
+    latencies, elapsed = asyncio.run(_load(base, concurrency, seconds, bare))
     ms = sorted(x * 1000 for x in latencies)
     return {
         "n": len(ms),

@@ -65,7 +65,7 @@ def _seed(annotators: int):
     served = []
     for _ in range(annotators):
         enrollment = enrollment_make(study)
-        served.append((enrollment.annotator, assignment_next(enrollment=enrollment)))
+        served.append((enrollment.pk, assignment_next(enrollment_id=enrollment.pk).assignment))
     return study, served
 
 
@@ -78,11 +78,11 @@ def _submit(served, slots, results, rng_seed: int) -> None:
     connections.close_all()  # never share the parent's connection after fork
     rng = np.random.default_rng(rng_seed)
     out = []
-    for (annotator, assignment), slot in zip(served, slots, strict=True):
+    for (enrollment_id, assignment), slot in zip(served, slots, strict=True):
         time.sleep(max(0.0, slot - time.time()))
         treated_wins = rng.random() < 0.65
         result = label_submit(
-            annotator=annotator,
+            enrollment_id=enrollment_id,
             assignment_id=assignment.pk,
             submission_id=uuid.uuid4(),
             choice="left" if treated_wins == assignment.treated_on_left else "right",

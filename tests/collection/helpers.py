@@ -23,7 +23,7 @@ def attention_checks_make(stimulus_set, n: int) -> list[Stimulus]:
 
 def submit(enrollment, assignment, choice="left", submission_id=None, **extra):
     return label_submit(
-        annotator=enrollment.annotator,
+        enrollment_id=enrollment.pk,
         assignment_id=assignment.pk,
         submission_id=submission_id or uuid.uuid4(),
         choice=choice,

@@ -29,9 +29,9 @@ def test_researchers_see_only_their_own_studies(client, stimulus_set):
 def test_study_page_shows_latest_estimates_and_exports(admin_client, study):
     for _ in range(3):
         enrollment = enrollment_make(study)
-        while (a := assignment_next(enrollment=enrollment)) is not None:
+        while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             label_submit(
-                annotator=enrollment.annotator,
+                enrollment_id=enrollment.pk,
                 assignment_id=a.pk,
                 submission_id=uuid.uuid4(),
                 choice="left",

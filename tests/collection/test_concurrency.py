@@ -67,7 +67,7 @@ def _annotate(study, seed: int, record: Record) -> None:
     rng = random.Random(seed)
     enrollment = _db(enrollment_make, study)
     for _ in range(PER_ANNOTATOR + 1):
-        assignment = _db(assignment_next, enrollment=enrollment)
+        assignment = _db(assignment_next, enrollment_id=enrollment.pk).assignment
         if assignment is None:
             record.add(no_work=True)
             return
@@ -75,7 +75,7 @@ def _annotate(study, seed: int, record: Record) -> None:
             return  # abandons the tab: the assignment expires and returns to the pool
         key = uuid.uuid4()
         submit = dict(
-            annotator=enrollment.annotator,
+            enrollment_id=enrollment.pk,
             assignment_id=assignment.pk,
             submission_id=key,
             choice=rng.choice(["left", "right", "tie"]),
@@ -166,5 +166,5 @@ def test_hundreds_of_annotators_in_parallel_keep_every_invariant():
     labelled = Counter(label.assignment.stimulus_id for label in labels.values())
     fresh = enrollment_make(study)
     has_room = any(labelled[s] < K for s in live) or len(labelled) < len(live)
-    assert (assignment_next(enrollment=fresh) is not None) == has_room
+    assert (assignment_next(enrollment_id=fresh.pk).assignment is not None) == has_room
     connection.close()

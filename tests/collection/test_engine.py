@@ -17,7 +17,7 @@ from tests.factories import enrollment_make, study_make
 def test_next_logs_propensity_of_the_draw(study):
     eligible = Stimulus.objects.filter(check_status="passed").count()
     enrollment = enrollment_make(study)
-    assignment = assignment_next(enrollment=enrollment)
+    assignment = assignment_next(enrollment_id=enrollment.pk).assignment
     assert assignment.p_stimulus == pytest.approx(1 / eligible)
     assert assignment.p_order == 0.5
     assert assignment.propensity == pytest.approx(0.5 / eligible)
@@ -25,14 +25,14 @@ def test_next_logs_propensity_of_the_draw(study):
     assert assignment.rng_key == f"{study.seed}:{enrollment.pk}:0"
     assert assignment.stimulus.check_status == "passed"
     # Asking again before labelling returns the same open assignment.
-    assert assignment_next(enrollment=enrollment) == assignment
+    assert assignment_next(enrollment_id=enrollment.pk).assignment == assignment
 
 
 @pytest.mark.django_db
 def test_every_draw_records_its_seed_key(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, seed=99, labels_per_annotator=4)
     enrollment = enrollment_make(study)
-    while (a := assignment_next(enrollment=enrollment)) is not None:
+    while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
         submit(enrollment, a)
     keys = list(
         Assignment.objects.filter(enrollment=enrollment)
@@ -49,7 +49,7 @@ def test_replication_factor_and_no_repeats(stimulus_set):
     served = 0
     for _ in range(5):
         enrollment = enrollment_make(study)
-        while (a := assignment_next(enrollment=enrollment)) is not None:
+        while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             submit(enrollment, a)
             served += 1
     per_stimulus = Counter(Assignment.objects.values_list("stimulus_id", flat=True))
@@ -65,16 +65,16 @@ def test_expired_assignment_returns_to_pool(stimulus_set):
     first = enrollment_make(study)
     eligible = Stimulus.objects.filter(check_status="passed").count()
     for _ in range(eligible - 1):
-        submit(first, assignment_next(enrollment=first))
-    abandoned = assignment_next(enrollment=first)  # served, never labelled
+        submit(first, assignment_next(enrollment_id=first.pk).assignment)
+    abandoned = assignment_next(enrollment_id=first.pk).assignment  # served, never labelled
     # Every stimulus is labelled or in flight once; with k=1 nobody else gets work...
     second = enrollment_make(study)
-    assert assignment_next(enrollment=second) is None
+    assert assignment_next(enrollment_id=second.pk).assignment is None
     # ...until the abandoned assignment expires: the next request returns it to the pool.
     Assignment.objects.filter(pk=abandoned.pk).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    again = assignment_next(enrollment=second)
+    again = assignment_next(enrollment_id=second.pk).assignment
     assert again is not None and again.stimulus_id == abandoned.stimulus_id
     abandoned.refresh_from_db()
     assert abandoned.state == Assignment.State.RETURNED and abandoned.returned_at is not None
@@ -85,7 +85,7 @@ def test_expired_assignment_returns_to_pool(stimulus_set):
 @pytest.mark.django_db
 def test_label_replay_returns_original(study):
     enrollment = enrollment_make(study)
-    assignment = assignment_next(enrollment=enrollment)
+    assignment = assignment_next(enrollment_id=enrollment.pk).assignment
     key = uuid.uuid4()
     first = submit(enrollment, assignment, choice="left", submission_id=key)
     replay = submit(enrollment, assignment, choice="right", submission_id=key)
@@ -97,10 +97,12 @@ def test_label_replay_returns_original(study):
 @pytest.mark.django_db
 def test_outcome_follows_position(study):
     enrollment = enrollment_make(study)
-    assignment = assignment_next(enrollment=enrollment)
+    assignment = assignment_next(enrollment_id=enrollment.pk).assignment
     label = submit(enrollment, assignment, choice="left").label
     assert label.outcome == (1.0 if assignment.treated_on_left else 0.0)
-    tie = submit(enrollment, assignment_next(enrollment=enrollment), choice="tie").label
+    tie = submit(
+        enrollment, assignment_next(enrollment_id=enrollment.pk).assignment, choice="tie"
+    ).label
     assert tie.outcome == 0.5
 
 
@@ -108,7 +110,7 @@ def test_outcome_follows_position(study):
 def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
     mine = enrollment_make(study)
     theirs = enrollment_make(study)
-    assignment = assignment_next(enrollment=mine)
+    assignment = assignment_next(enrollment_id=mine.pk).assignment
     with pytest.raises(LabelRejected, match="not assigned to you"):
         submit(theirs, assignment)
     with pytest.raises(LabelRejected, match="choice must be one of"):
@@ -117,7 +119,7 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
         submit(mine, assignment, strength=7)
     with pytest.raises(LabelRejected, match="not assigned to you"):
         label_submit(
-            annotator=mine.annotator,
+            enrollment_id=mine.pk,
             assignment_id=10**9,
             submission_id=uuid.uuid4(),
             choice="left",
@@ -130,7 +132,7 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
         submit(mine, assignment)
     with pytest.raises(LabelRejected, match="used by someone else"):
         submit(theirs, assignment, submission_id=key)
-    expired = assignment_next(enrollment=mine)
+    expired = assignment_next(enrollment_id=mine.pk).assignment
     Assignment.objects.filter(pk=expired.pk).update(expires_at=timezone.now())
     with pytest.raises(LabelRejected, match="expired"):
         submit(mine, expired)
@@ -141,19 +143,22 @@ def test_labels_that_cannot_be_stored_are_rejected_and_change_nothing(study):
 def test_quota_completes_enrollment_and_stops_work(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2)
     enrollment = enrollment_make(study)
-    results = [submit(enrollment, assignment_next(enrollment=enrollment)) for _ in range(2)]
+    results = [
+        submit(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment)
+        for _ in range(2)
+    ]
     assert [r.completed for r in results] == [False, True]
     enrollment.refresh_from_db()
     assert enrollment.completed_at is not None
-    assert assignment_next(enrollment=enrollment) is None
+    assert assignment_next(enrollment_id=enrollment.pk).assignment is None
 
 
 @pytest.mark.django_db
 def test_label_target_stops_the_study(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, label_target=1)
     first = enrollment_make(study)
-    submit(first, assignment_next(enrollment=first))
-    assert assignment_next(enrollment=enrollment_make(study)) is None
+    submit(first, assignment_next(enrollment_id=first.pk).assignment)
+    assert assignment_next(enrollment_id=enrollment_make(study).pk).assignment is None
 
 
 @pytest.mark.django_db
@@ -172,13 +177,15 @@ def test_pausing_stops_new_work_but_accepts_served_labels(stimulus_set):
 
     study = study_make(stimulus_set=stimulus_set)
     enrollment = enrollment_make(study)
-    served = assignment_next(enrollment=enrollment)
+    served = assignment_next(enrollment_id=enrollment.pk).assignment
     assert study_pause(study_id=study.pk, reason="test") is True
     assert study_pause(study_id=study.pk, reason="again") is False
     study.refresh_from_db()
     assert study.status == Study.Status.PAUSED
-    assert assignment_next(enrollment=enrollment) == served  # still open: may be labelled
+    assert (
+        assignment_next(enrollment_id=enrollment.pk).assignment == served
+    )  # still open: may be labelled
     assert submit(enrollment, served).label.pk
-    assert assignment_next(enrollment=enrollment) is None
+    assert assignment_next(enrollment_id=enrollment.pk).assignment is None
     with pytest.raises(EnrollmentClosed):
         enrollment_make(study)

@@ -33,7 +33,7 @@ def _run(study, annotators, stratum_of=None):
                 schema=study.covariate_schema,
                 answers={"age": stratum_of(i)},
             )
-        while (a := assignment_next(enrollment=enrollment)) is not None:
+        while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             submit(enrollment, a)
 
 
@@ -132,9 +132,9 @@ def test_a_draw_reads_the_same_number_of_rows_whatever_the_pool_size(db):
         study = study_make(stimulus_set=stimulus_set_make(prompts=prompts))
         study_slots_build(study=study)
         enrollment = enrollment_make(study)
-        submit(enrollment, assignment_next(enrollment=enrollment))
+        submit(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment)
         with CaptureQueriesContext(connection) as queries:
-            assignment_next(enrollment=enrollment)
+            assert assignment_next(enrollment_id=enrollment.pk).assignment is not None
         counts.append(len(queries))
         # No query reads from the stimulus table (a join by key is fine): the pool is read
         # through its slot index.
@@ -147,7 +147,9 @@ def test_a_draw_reads_the_same_number_of_rows_whatever_the_pool_size(db):
 @pytest.mark.django_db
 def test_beat_task_returns_abandoned_assignments_and_keeps_the_pool_consistent(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, replication_factor=1)
-    abandoned = [assignment_next(enrollment=enrollment_make(study)) for _ in range(3)]
+    abandoned = [
+        assignment_next(enrollment_id=enrollment_make(study).pk).assignment for _ in range(3)
+    ]
     Assignment.objects.filter(pk__in=[a.pk for a in abandoned[:2]]).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
@@ -162,7 +164,7 @@ def test_beat_task_returns_abandoned_assignments_and_keeps_the_pool_consistent(s
 def test_pool_built_late_counts_assignments_already_served(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, replication_factor=2)
     enrollment = enrollment_make(study)
-    submit(enrollment, assignment_next(enrollment=enrollment))
+    submit(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment)
     from collection.models import SlotBucket, StimulusSlot
 
     StimulusSlot.objects.filter(study=study).delete()

@@ -14,9 +14,9 @@ def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
     enrollment = enrollment_make(study)
     choices = ["left", "right", "tie", "left"]
     for choice in choices:
-        a = assignment_next(enrollment=enrollment)
+        a = assignment_next(enrollment_id=enrollment.pk).assignment
         label_submit(
-            annotator=enrollment.annotator,
+            enrollment_id=enrollment.pk,
             assignment_id=a.pk,
             submission_id=uuid.uuid4(),
             choice=choice,

@@ -1,0 +1,161 @@
+"""Label submission: one transaction per label, idempotent on the client's submission id."""
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from collection.engine_sql import (
+    assignment_locked_for_label,
+    enrollment_locked_for_label,
+    row_insert,
+    row_update,
+)
+from collection.errors import LabelRejected
+from collection.models import Assignment, Enrollment, Label, Study
+from collection.pool import tally_add
+from collection.refresh import refresh_enqueue
+
+
+@dataclass(frozen=True)
+class LabelResult:
+    label: Label
+    replayed: bool
+    completed: bool
+    labels_done: int  # the enrollment's labels, this one included
+    labels_total: int  # the study's labels per annotator
+    completion_code: str | None  # the study's code once the quota is met
+
+
+def _outcome(choice: str, treated_on_left: bool) -> float:
+    if choice == Label.Choice.TIE:
+        return 0.5
+    return 1.0 if (choice == Label.Choice.LEFT) == treated_on_left else 0.0
+
+
+def _validate(choice: str, strength: int, time_on_task_ms: int | None) -> None:
+    if choice not in Label.Choice.values:
+        raise LabelRejected(f"choice must be one of left, right, tie; got {choice!r}")
+    if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 3:
+        raise LabelRejected(f"strength must be 1, 2 or 3; got {strength!r}")
+    if time_on_task_ms is not None and not 0 <= time_on_task_ms < 2**31:
+        raise LabelRejected("time_on_task_ms must be a non-negative number of milliseconds")
+
+
+def label_submit(
+    *,
+    enrollment_id: int,
+    assignment_id: int,
+    submission_id: uuid.UUID,
+    choice: str,
+    strength: int,
+    rationale: str = "",
+    time_on_task_ms: int | None = None,
+) -> LabelResult:
+    """Store one label for an open assignment of this enrollment, in one transaction.
+
+    Idempotent on ``submission_id``: a replay returns the original label unchanged.
+    Rejected with LabelRejected (nothing written) when the assignment is unknown, another
+    enrollment's, already labelled or expired, or the values are invalid. After commit
+    the study's analysis refresh is enqueued.
+
+    Locking follows the engine's order: the enrollment row first (so a label and a draw
+    for the same annotator never interleave), then the assignment row (FOR UPDATE OF
+    those rows only: the study row is read, never locked); the CellTally row last, and
+    only under the adaptive design that reads it.
+    """
+    _validate(choice, strength, time_on_task_ms)
+    try:
+        with transaction.atomic():
+            enrollment = enrollment_locked_for_label(enrollment_id)
+            if enrollment is None:
+                raise LabelRejected("this enrollment does not exist; open the study's link again")
+            now = timezone.now()
+            assignment = assignment_locked_for_label(assignment_id, enrollment_id, now)
+            if assignment is None:
+                _replay(enrollment_id, assignment_id, submission_id)  # says if it is misused
+                raise LabelRejected("this pair is not assigned to you; load the next pair")
+            if assignment.state == Assignment.State.LABELLED:
+                # A concurrent submission of the same id may have committed while this
+                # one waited for the locks: that is a replay, not a second label.
+                replay = _replay(enrollment_id, assignment_id, submission_id)
+                if replay is not None:
+                    return replay
+                raise LabelRejected("this pair is already labelled; load the next pair")
+            if assignment.state == Assignment.State.RETURNED or assignment.expired:
+                raise LabelRejected("this pair expired before it was labelled; load a new pair")
+            outcome = _outcome(choice, assignment.treated_on_left)
+            label = row_insert(
+                Label,
+                {
+                    "study_id": assignment.study_id,
+                    "assignment_id": assignment_id,
+                    "choice": choice,
+                    "strength": strength,
+                    "rationale": rationale.strip()[:5000],
+                    "time_on_task_ms": time_on_task_ms,
+                    "submission_id": submission_id,
+                    "outcome": outcome,
+                },
+            )
+            row_update(Assignment, assignment_id, {"state": Assignment.State.LABELLED})
+            labels_done = enrollment.labels_done + 1
+            completed = enrollment.completed or labels_done >= enrollment.labels_per_annotator
+            counted: dict[str, object] = {"labels_done": labels_done}
+            if completed and not enrollment.completed:
+                counted["completed_at"] = now
+            row_update(Enrollment, enrollment_id, counted)
+            if assignment.design_name == Study.Design.NEYMAN and assignment.cell:
+                tally_add(
+                    assignment.study_id,
+                    assignment.stratum,
+                    assignment.cell,
+                    labels=1,
+                    y_sum=outcome,
+                    y_sq_sum=outcome * outcome,
+                )
+            study_id = assignment.study_id
+            transaction.on_commit(lambda: refresh_enqueue(study_id=study_id))
+    except IntegrityError:
+        # A concurrent replay of the same submission won the race: return its label.
+        replay = _replay(enrollment_id, assignment_id, submission_id)
+        if replay is None:
+            raise
+        return replay
+    return LabelResult(
+        label=label,
+        replayed=False,
+        completed=completed,
+        labels_done=labels_done,
+        labels_total=enrollment.labels_per_annotator,
+        completion_code=enrollment.completion_code if completed else None,
+    )
+
+
+def _replay(enrollment_id: int, assignment_id: int, submission_id: uuid.UUID) -> LabelResult | None:
+    """The label stored under this submission id, as a replay; None if there is none.
+    Raises LabelRejected when the id was used by another enrollment or for another pair."""
+    label = (
+        Label.objects.select_related("assignment__enrollment__study")
+        .filter(submission_id=submission_id)
+        .first()
+    )
+    if label is None:
+        return None
+    enrollment = label.assignment.enrollment
+    if enrollment.pk != enrollment_id:
+        raise LabelRejected("this submission id was used by someone else; reload the page")
+    if label.assignment_id != assignment_id:
+        raise LabelRejected(
+            "this submission id was already used for another pair; send a new submission id"
+        )
+    completed = enrollment.completed_at is not None
+    return LabelResult(
+        label=label,
+        replayed=True,
+        completed=completed,
+        labels_done=enrollment.labels_done,
+        labels_total=enrollment.study.labels_per_annotator,
+        completion_code=enrollment.study.completion_code if completed else None,
+    )
