@@ -120,13 +120,12 @@ def row_insert(
     return instance
 
 
-def row_update(model: type[models.Model], pk: int, values: dict[str, Any]) -> None:
-    """Set columns of one row by primary key, each value converted by its field."""
+def row_update_statement(model: type[models.Model], pk: int, values: dict[str, Any]) -> Statement:
+    """The UPDATE of one row's columns by primary key, each value converted by its field."""
     fields = [_concrete(model, name) for name in values]
     sets = ", ".join(f"{_column(f)} = %s" for f in fields)
     params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {model._meta.db_table} SET {sets} WHERE id = %s", [*params, pk])
+    return f"UPDATE {model._meta.db_table} SET {sets} WHERE id = %s", [*params, pk]
 
 
 def _from_db(model: type[M], names: list[str], values: tuple) -> M:
@@ -162,8 +161,15 @@ STUDY_DRAW_FIELDS = [
 
 
 @dataclass(frozen=True)
+class Latest:
+    pk: int
+    sequence: int
+    is_open: bool  # open and not expired
+
+
+@dataclass(frozen=True)
 class DrawContext:
-    """The locked enrollment and what the draw reads with it, in one statement."""
+    """The locked enrollment and what the draw reads with it, in one round trip."""
 
     study: Study
     annotator_id: int
@@ -171,14 +177,18 @@ class DrawContext:
     questionnaire_done: bool
     labels_done: int
     completed: bool
+    # The last assignment. Every assignment has the study's TTL and a new one is drawn
+    # only when none is open, so if any is open and unexpired it is this one.
+    latest: Latest | None
 
 
-def enrollment_locked_for_draw(enrollment_id: int) -> DrawContext | None:
-    """Lock the enrollment row (its study is read, not locked) and read the study's
-    rules and whether the annotator has answered its questionnaire."""
+def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext | None:
+    """Lock the enrollment row (its study is read, not locked), and read the study's
+    rules, whether the annotator has answered its questionnaire and the enrollment's
+    last assignment."""
     study_columns = ", ".join(f"s.{connection.ops.quote_name(f)}" for f in STUDY_DRAW_FIELDS)
     answers = CovariateResponse._meta.db_table
-    sql = (
+    enrollment = (
         f"SELECT e.annotator_id, e.consented_at IS NOT NULL, e.labels_done, "
         f"e.completed_at IS NOT NULL, s.covariate_schema_id IS NULL OR EXISTS ("
         f"SELECT 1 FROM {answers} r WHERE r.annotator_id = e.annotator_id "
@@ -186,11 +196,26 @@ def enrollment_locked_for_draw(enrollment_id: int) -> DrawContext | None:
         f"FROM {_ENROLLMENT} e JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s"
         + locking(of="e")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [enrollment_id])
-        row = cursor.fetchone()
-    if row is None:
+    latest = (
+        f"SELECT id, sequence, state = %s AND expires_at > %s FROM {_ASSIGNMENT} "
+        "WHERE enrollment_id = %s ORDER BY sequence DESC LIMIT 1"
+    )
+    rows, last = execute_batch(
+        [
+            (enrollment, [enrollment_id]),
+            (
+                latest,
+                [
+                    Assignment.State.OPEN,
+                    connection.ops.adapt_datetimefield_value(now),
+                    enrollment_id,
+                ],
+            ),
+        ]
+    )
+    if not rows:
         return None
+    row = rows[0]
     annotator_id, consented, labels_done, completed, questionnaire_done = row[:5]
     return DrawContext(
         study=_from_db(Study, STUDY_DRAW_FIELDS, row[5:]),
@@ -199,31 +224,10 @@ def enrollment_locked_for_draw(enrollment_id: int) -> DrawContext | None:
         questionnaire_done=bool(questionnaire_done),
         labels_done=labels_done,
         completed=bool(completed),
+        latest=Latest(pk=last[0][0], sequence=last[0][1], is_open=bool(last[0][2]))
+        if last
+        else None,
     )
-
-
-@dataclass(frozen=True)
-class Latest:
-    pk: int
-    sequence: int
-    is_open: bool  # open and not expired
-
-
-def latest_assignment(enrollment_id: int, now: datetime) -> Latest | None:
-    """The enrollment's last assignment. Every assignment has the study's TTL and a new
-    one is drawn only when none is open, so if any is open and unexpired it is this."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, sequence, state = %s AND expires_at > %s FROM {_ASSIGNMENT} "
-            "WHERE enrollment_id = %s ORDER BY sequence DESC LIMIT 1",
-            [
-                Assignment.State.OPEN,
-                connection.ops.adapt_datetimefield_value(now),
-                enrollment_id,
-            ],
-        )
-        row = cursor.fetchone()
-    return None if row is None else Latest(pk=row[0], sequence=row[1], is_open=bool(row[2]))
 
 
 def lefts_in_block(enrollment_id: int, first_sequence: int) -> int:
@@ -242,35 +246,6 @@ def lefts_in_block(enrollment_id: int, first_sequence: int) -> int:
 
 
 @dataclass(frozen=True)
-class LabelContext:
-    """The locked enrollment and its study's quota."""
-
-    labels_done: int
-    completed: bool
-    labels_per_annotator: int
-    completion_code: str
-
-
-def enrollment_locked_for_label(enrollment_id: int) -> LabelContext | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT e.labels_done, e.completed_at IS NOT NULL, s.labels_per_annotator, "
-            f"s.completion_code FROM {_ENROLLMENT} e JOIN {_STUDY} s ON s.id = e.study_id "
-            "WHERE e.id = %s" + locking(of="e"),
-            [enrollment_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    return LabelContext(
-        labels_done=row[0],
-        completed=bool(row[1]),
-        labels_per_annotator=row[2],
-        completion_code=row[3],
-    )
-
-
-@dataclass(frozen=True)
 class AssignmentToLabel:
     study_id: int
     state: str
@@ -281,26 +256,58 @@ class AssignmentToLabel:
     stratum: str
 
 
-def assignment_locked_for_label(
-    assignment_id: int, enrollment_id: int, now: datetime
-) -> AssignmentToLabel | None:
-    """Lock the assignment if it belongs to the enrollment; None otherwise."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT study_id, state, expires_at <= %s, treated_on_left, design_name, cell, "
-            f"stratum FROM {_ASSIGNMENT} WHERE id = %s AND enrollment_id = %s" + locking(),
-            [connection.ops.adapt_datetimefield_value(now), assignment_id, enrollment_id],
-        )
-        row = cursor.fetchone()
-    if row is None:
+@dataclass(frozen=True)
+class LabelContext:
+    """The locked enrollment, its study's quota and the locked assignment, if it is the
+    enrollment's."""
+
+    labels_done: int
+    completed: bool
+    labels_per_annotator: int
+    completion_code: str
+    assignment: AssignmentToLabel | None
+
+
+def label_context_locked(
+    enrollment_id: int, assignment_id: int, now: datetime
+) -> LabelContext | None:
+    """Lock the enrollment row, then the assignment row if it belongs to the enrollment
+    (in that order, as the engine locks), in one round trip; None without the enrollment."""
+    enrollment, assignment = execute_batch(
+        [
+            (
+                f"SELECT e.labels_done, e.completed_at IS NOT NULL, s.labels_per_annotator, "
+                f"s.completion_code FROM {_ENROLLMENT} e "
+                f"JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s" + locking(of="e"),
+                [enrollment_id],
+            ),
+            (
+                "SELECT study_id, state, expires_at <= %s, treated_on_left, design_name, "
+                f"cell, stratum FROM {_ASSIGNMENT} WHERE id = %s AND enrollment_id = %s"
+                + locking(),
+                [connection.ops.adapt_datetimefield_value(now), assignment_id, enrollment_id],
+            ),
+        ]
+    )
+    if not enrollment:
         return None
-    study_id, state, expired, treated_on_left, design_name, cell, stratum = row
-    return AssignmentToLabel(
-        study_id=study_id,
-        state=state,
-        expired=bool(expired),
-        treated_on_left=bool(treated_on_left),
-        design_name=design_name,
-        cell=cell,
-        stratum=stratum,
+    labels_done, completed, labels_per_annotator, completion_code = enrollment[0]
+    found = None
+    if assignment:
+        study_id, state, expired, treated_on_left, design_name, cell, stratum = assignment[0]
+        found = AssignmentToLabel(
+            study_id=study_id,
+            state=state,
+            expired=bool(expired),
+            treated_on_left=bool(treated_on_left),
+            design_name=design_name,
+            cell=cell,
+            stratum=stratum,
+        )
+    return LabelContext(
+        labels_done=labels_done,
+        completed=bool(completed),
+        labels_per_annotator=labels_per_annotator,
+        completion_code=completion_code,
+        assignment=found,
     )

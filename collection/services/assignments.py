@@ -2,7 +2,7 @@
 and return abandoned assignments to the pool."""
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import NamedTuple
 
@@ -14,7 +14,6 @@ from collection.designs import DESIGN_VERSIONS, rng_for
 from collection.engine_sql import (
     DrawContext,
     enrollment_locked_for_draw,
-    latest_assignment,
     lefts_in_block,
     row_insert,
 )
@@ -146,7 +145,8 @@ class _Attempt(NamedTuple):
 
 def _assignment_draw(enrollment_id: int) -> _Attempt:
     with transaction.atomic():
-        context = _enrollment_ready(enrollment_id)
+        now = timezone.now()
+        context = _enrollment_ready(enrollment_id, now)
         study = context.study
         done = AssignmentNext(
             assignment=None,
@@ -154,8 +154,7 @@ def _assignment_draw(enrollment_id: int) -> _Attempt:
             labels_total=study.labels_per_annotator,
             completion_code=study.completion_code if context.completed else None,
         )
-        now = timezone.now()
-        latest = latest_assignment(enrollment_id, now)
+        latest = context.latest
         if latest is not None and latest.is_open:
             open_one = Assignment.objects.get(pk=latest.pk)
             return _Attempt(replace(done, assignment=open_one), study)
@@ -230,10 +229,10 @@ def _assignment_draw(enrollment_id: int) -> _Attempt:
         return _Attempt(replace(done, assignment=assignment), study)
 
 
-def _enrollment_ready(enrollment_id: int) -> DrawContext:
+def _enrollment_ready(enrollment_id: int, now: datetime) -> DrawContext:
     # The study is read with the lock (a pause since the caller's request began is
     # seen) but not locked: FOR UPDATE OF the enrollment only.
-    context = enrollment_locked_for_draw(enrollment_id)
+    context = enrollment_locked_for_draw(enrollment_id, now)
     if context is None:
         raise EnrollmentNotReady("this enrollment does not exist; open the study's link again")
     if not context.consented:

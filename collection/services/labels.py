@@ -6,15 +6,10 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from collection.engine_sql import (
-    assignment_locked_for_label,
-    enrollment_locked_for_label,
-    row_insert,
-    row_update,
-)
+from collection.engine_sql import label_context_locked, row_insert, row_update_statement
 from collection.errors import LabelRejected
 from collection.models import Assignment, Enrollment, Label, Study
-from collection.pool import tally_add
+from collection.pool import tally_add_statement
 from collection.refresh import refresh_enqueue
 
 
@@ -68,11 +63,11 @@ def label_submit(
     _validate(choice, strength, time_on_task_ms)
     try:
         with transaction.atomic():
-            enrollment = enrollment_locked_for_label(enrollment_id)
-            if enrollment is None:
-                raise LabelRejected("this enrollment does not exist; open the study's link again")
             now = timezone.now()
-            assignment = assignment_locked_for_label(assignment_id, enrollment_id, now)
+            context = label_context_locked(enrollment_id, assignment_id, now)
+            if context is None:
+                raise LabelRejected("this enrollment does not exist; open the study's link again")
+            assignment = context.assignment
             if assignment is None:
                 _replay(enrollment_id, assignment_id, submission_id)  # says if it is misused
                 raise LabelRejected("this pair is not assigned to you; load the next pair")
@@ -85,7 +80,30 @@ def label_submit(
                 raise LabelRejected("this pair is already labelled; load the next pair")
             if assignment.state == Assignment.State.RETURNED or assignment.expired:
                 raise LabelRejected("this pair expired before it was labelled; load a new pair")
+            labels_done = context.labels_done + 1
+            completed = context.completed or labels_done >= context.labels_per_annotator
+            counted: dict[str, object] = {"labels_done": labels_done}
+            if completed and not context.completed:
+                counted["completed_at"] = now
             outcome = _outcome(choice, assignment.treated_on_left)
+            # The label, the assignment's state and the annotator's count in one round trip.
+            writes = [
+                row_update_statement(
+                    Assignment, assignment_id, {"state": Assignment.State.LABELLED}
+                ),
+                row_update_statement(Enrollment, enrollment_id, counted),
+            ]
+            if assignment.design_name == Study.Design.NEYMAN and assignment.cell:
+                writes.append(
+                    tally_add_statement(
+                        assignment.study_id,
+                        assignment.stratum,
+                        assignment.cell,
+                        labels=1,
+                        y_sum=outcome,
+                        y_sq_sum=outcome * outcome,
+                    )
+                )
             label = row_insert(
                 Label,
                 {
@@ -98,23 +116,8 @@ def label_submit(
                     "submission_id": submission_id,
                     "outcome": outcome,
                 },
+                before=writes,
             )
-            row_update(Assignment, assignment_id, {"state": Assignment.State.LABELLED})
-            labels_done = enrollment.labels_done + 1
-            completed = enrollment.completed or labels_done >= enrollment.labels_per_annotator
-            counted: dict[str, object] = {"labels_done": labels_done}
-            if completed and not enrollment.completed:
-                counted["completed_at"] = now
-            row_update(Enrollment, enrollment_id, counted)
-            if assignment.design_name == Study.Design.NEYMAN and assignment.cell:
-                tally_add(
-                    assignment.study_id,
-                    assignment.stratum,
-                    assignment.cell,
-                    labels=1,
-                    y_sum=outcome,
-                    y_sq_sum=outcome * outcome,
-                )
             study_id = assignment.study_id
             transaction.on_commit(lambda: refresh_enqueue(study_id=study_id))
     except IntegrityError:
@@ -128,8 +131,8 @@ def label_submit(
         replayed=False,
         completed=completed,
         labels_done=labels_done,
-        labels_total=enrollment.labels_per_annotator,
-        completion_code=enrollment.completion_code if completed else None,
+        labels_total=context.labels_per_annotator,
+        completion_code=context.completion_code if completed else None,
     )
 
 
