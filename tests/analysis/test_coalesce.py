@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import redis
 
 from analysis.coalesce import lock_backend, refresh_lock
 from analysis.models import RefreshRun
@@ -14,12 +13,6 @@ from tests.services import HOW_TO_RUN_SERVICES, redis_reachable, require
 def backend(request, settings):
     if request.param == "redis":
         require(redis_reachable(), "Redis", HOW_TO_RUN_SERVICES)
-        # Study ids restart with each test database: flags an earlier run left behind
-        # (they live QUEUED_SECONDS) would otherwise belong to this run's studies.
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        stale = list(client.scan_iter("counterpoint:analysis:*"))
-        if stale:
-            client.delete(*stale)
     else:
         settings.REDIS_URL = ""
     assert lock_backend() == request.param

@@ -5,10 +5,14 @@ import re
 import uuid
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from collection.models import Assignment, Label
+from annotators.models import CovariateSchema
+from annotators.services import covariates_record
+from collection.enrollment_cookie import COOKIE
+from collection.models import Assignment, Enrollment, Label
 from collection.rendering import markdown_render
 from tests.factories import study_make
 
@@ -153,3 +157,63 @@ def test_openapi_schema_describes_both_endpoints(client):
     text = response.content.decode()
     assert "/api/studies/{slug}/next/" in text and "/api/studies/{slug}/labels/" in text
     assert "submission_id" in text
+
+
+def _entered_client(study) -> Client:
+    """A browser that went through the entry page only (no consent yet)."""
+    client = Client(enforce_csrf_checks=True)
+    entry = reverse("collection:entry", args=[study.slug])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(entry).text)
+    client.post(entry, {"csrfmiddlewaretoken": token.group(1)})
+    client.defaults["HTTP_X_CSRFTOKEN"] = client.cookies["csrftoken"].value
+    return client
+
+
+@pytest.mark.django_db
+def test_pairs_wait_for_consent_and_the_questionnaire(stimulus_set):
+    schema = CovariateSchema.objects.create(
+        name="age", questions=[{"key": "age", "label": "Age", "type": "choice", "choices": ["a"]}]
+    )
+    study = study_make(stimulus_set=stimulus_set, schema=schema)
+    client = _entered_client(study)
+    before_consent = _next(client, study)
+    assert before_consent.status_code == 403 and "consent" in before_consent.json()["detail"]
+    consent = reverse("collection:consent", args=[study.slug])
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', client.get(consent).text)
+    client.post(consent, {"agree": "on", "csrfmiddlewaretoken": token.group(1)})
+    # Covariates are recorded before the first exposure, so the API does not skip them.
+    before_answers = _next(client, study)
+    assert before_answers.status_code == 403
+    assert "questionnaire" in before_answers.json()["detail"]
+    assert not Assignment.objects.exists()
+    enrollment = Enrollment.objects.get(study=study)
+    covariates_record(annotator=enrollment.annotator, schema=schema, answers={"age": "a"})
+    assert _next(client, study).json()["status"] == "pair"
+
+
+@pytest.mark.django_db
+def test_a_forged_or_foreign_enrollment_cookie_opens_nothing(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set)
+    client = _enrolled_client(study)
+    genuine = client.cookies[COOKIE].value
+    for forged in (genuine[:-2] + "xx", "1", signing.dumps("1")):
+        client.cookies[COOKIE] = forged
+        response = _next(client, study)
+        assert response.status_code == 401 and "entry link" in response.json()["detail"]
+    assert not Assignment.objects.exists()
+    client.cookies[COOKIE] = genuine
+    assert _next(client, study).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_submission_id_reused_for_another_pair_is_refused(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=5)
+    client = _enrolled_client(study)
+    first = _next(client, study).json()["pair"]["assignment_id"]
+    body = _body(first)
+    assert _label(client, study, body).status_code == 201
+    second = _next(client, study).json()["pair"]["assignment_id"]
+    reused = _label(client, study, {**body, "assignment_id": second})
+    assert reused.status_code == 409 and "another pair" in reused.json()["detail"]
+    assert Label.objects.count() == 1
+    assert Assignment.objects.get(pk=second).state == Assignment.State.OPEN
