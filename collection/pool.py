@@ -57,6 +57,11 @@ def study_slots_build(*, study: Study) -> int:
               ON b.study_id = %s AND b.level = src.level AND b.cell = src.cell
         """
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One bulk join: nested loops are never right here, and the planner picks
+                # them when the stimuli came in bulk sooner than autovacuum analysed them
+                # (rescanning the live counts per stimulus: quadratic, minutes at 100,000).
+                cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(
                 sql,
                 [study.pk, study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk],
