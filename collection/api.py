@@ -10,7 +10,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -86,9 +89,23 @@ class IsEnrolledAnnotator(BasePermission):
         return isinstance(request.user, AnnotatorPrincipal)
 
 
+class JSONOnly(BaseContentNegotiation):
+    """The annotator API reads and writes JSON only, so there is nothing to negotiate on
+    each request (a body that is not JSON gets the JSON parser's 400)."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class AnnotatorAPIView(APIView):
     authentication_classes = [EnrollmentCookieAuthentication]
     permission_classes = [IsEnrolledAnnotator]
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
 
     def permission_denied(self, request, message=None, code=None):
         raise exceptions.NotAuthenticated(

@@ -15,7 +15,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from annotators.models import CovariateResponse
 from collection.models import Assignment, Enrollment, Study
@@ -51,14 +52,21 @@ def _concrete(model: type[models.Model], name: str) -> models.Field:
 Statement = tuple[str, list[Any]]
 
 
+def _database() -> BaseDatabaseWrapper:
+    # ``connection`` is a proxy that finds this thread's connection on every attribute
+    # access; the functions below touch it once per field, so they look it up once.
+    return connections[DEFAULT_DB_ALIAS]
+
+
 def execute_batch(statements: Sequence[Statement]) -> list[list[tuple]]:
     """Run the statements in order and return each one's rows ([] for a write without
     RETURNING). On PostgreSQL they travel in one round trip (one Query message, each
     statement with its own snapshot, as if sent one by one): under the study's pool
     locks, every round trip is time that every other draw of the study waits."""
     results: list[list[tuple]] = []
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql" or len(statements) == 1:
+    database = _database()
+    with database.cursor() as cursor:
+        if database.vendor != "postgresql" or len(statements) == 1:
             for sql, params in statements:
                 cursor.execute(sql, params)
                 results.append(cursor.fetchall() if cursor.description else [])
@@ -103,19 +111,20 @@ def row_insert(
     scalar = scalar or {}
     instance = model(**values)
     template, fields, computed = _insert_sql(model, frozenset(scalar))
+    database = _database()
     params: list[Any] = []
     for field in fields:
         if field.attname in scalar:
             params.extend(scalar[field.attname][1])
         else:
-            params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+            params.append(field.get_db_prep_save(field.pre_save(instance, True), database))
     sql = template.format(*(scalar[name][0] for name in computed))
     (row,) = execute_batch([*before, (sql, params)])[-1]
     instance.pk = row[0]
     for name, value in zip(computed, row[1:], strict=True):
         setattr(instance, name, value)
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = database.alias
     return instance
 
 
@@ -123,19 +132,21 @@ def row_update_statement(model: type[models.Model], pk: int, values: dict[str, A
     """The UPDATE of one row's columns by primary key, each value converted by its field."""
     fields = [_concrete(model, name) for name in values]
     sets = ", ".join(f"{_column(f)} = %s" for f in fields)
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    database = _database()
+    params = [f.get_db_prep_save(values[f.name], database) for f in fields]
     return f"UPDATE {model._meta.db_table} SET {sets} WHERE id = %s", [*params, pk]
 
 
 def _from_db(model: type[M], names: list[str], values: tuple) -> M:
     """An instance from some of its columns (the others deferred), as the ORM builds it."""
+    database = _database()
     converted = []
     for name, value in zip(names, values, strict=True):
         field = _concrete(model, name)
         if hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, connection)
+            value = field.from_db_value(value, None, database)
         converted.append(value)
-    return model.from_db(connection.alias, names, converted)
+    return model.from_db(database.alias, names, converted)
 
 
 # --- The draw ---------------------------------------------------------------------------

@@ -282,7 +282,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small pools, short runs")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
-    parser.add_argument("--rounds", type=int, default=3, help="API/bare rounds per concurrency")
+    parser.add_argument("--rounds", type=int, default=5, help="API/bare rounds per concurrency")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000, 1_000_000]
     seconds = 3.0 if args.quick else 10.0
