@@ -13,7 +13,9 @@ measures, with annotators that entered through the real pages:
 2. cycles per second and p50/p99 at 16 and 64 concurrent annotators;
 3. in the same run, a bare DRF endpoint that inserts one row, and the ratio of the
    API's requests per second to it (aim: at least 0.5), in rounds of API then bare
-   insert back to back (--rounds), reported as medians.
+   insert back to back (--rounds), reported as medians; and the server's CPU per
+   request (gunicorn workers plus PostgreSQL backends, from /proc), which does not
+   depend on how much of the two cores the load generator in this process takes.
 
 The database is dropped at the end. Figures depend on the machine: they are indicative.
 """
@@ -214,11 +216,43 @@ async def _bare(client, base: str) -> None:
         raise RuntimeError(f"bare insert failed: {response.status_code}")
 
 
+class ServerCPU:
+    """CPU seconds used so far by the gunicorn workers and by the PostgreSQL backends of
+    the benchmark's database, read from /proc: the server's cost of a request, whatever
+    share of the two cores the load generator takes."""
+
+    def __init__(self, gunicorn_pid: int, admin_url: str, db_name: str):
+        self.gunicorn_pid, self.admin_url, self.db_name = gunicorn_pid, admin_url, db_name
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> list[int]:
+        import psycopg
+
+        children = Path(f"/proc/{self.gunicorn_pid}/task/{self.gunicorn_pid}/children")
+        workers = [int(p) for p in children.read_text().split()]
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.db_name]
+            ).fetchall()
+        return workers + [pid for (pid,) in rows]
+
+    def __call__(self) -> float:
+        total = 0
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue  # ended since it was listed
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / self.tick
+
+
 async def _load(
-    base: str, concurrency: int, seconds: float, bare: bool
-) -> tuple[list[float], float]:
-    """Latencies of the requests (cycles) made in ``seconds``, and the seconds they took.
-    The annotators enter and consent first, off the clock."""
+    base: str, concurrency: int, seconds: float, bare: bool, cpu: ServerCPU
+) -> tuple[list[float], float, float]:
+    """Latencies of the requests (cycles) made in ``seconds``, the seconds they took and
+    the server CPU seconds they used. The annotators enter and consent first, off the
+    clock."""
     import httpx
 
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -227,6 +261,7 @@ async def _load(
         if not bare:
             await asyncio.gather(*(_enrolled(c, base) for c in clients))
         latencies: list[float] = []
+        cpu_before = cpu()
         started = time.perf_counter()
         stop = started + seconds
 
@@ -237,19 +272,21 @@ async def _load(
                 latencies.append(time.perf_counter() - begun)
 
         await asyncio.gather(*(worker(c) for c in clients))
-        return latencies, time.perf_counter() - started
+        return latencies, time.perf_counter() - started, cpu() - cpu_before
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
-def _measure(base: str, concurrency: int, seconds: float, bare: bool = False) -> dict:
-    latencies, elapsed = asyncio.run(_load(base, concurrency, seconds, bare))
+def _measure(base: str, concurrency: int, seconds: float, cpu: ServerCPU, bare=False) -> dict:
+    latencies, elapsed, cpu_seconds = asyncio.run(_load(base, concurrency, seconds, bare, cpu))
     ms = sorted(x * 1000 for x in latencies)
+    requests = len(ms) * (1 if bare else 2)
     return {
         "n": len(ms),
         "per_s": len(ms) / elapsed,
         "p50": statistics.median(ms),
         "p99": ms[min(len(ms) - 1, int(0.99 * len(ms)))],
+        "cpu_ms": 1000 * cpu_seconds / requests,  # server CPU per HTTP request
     }
 
 
@@ -337,12 +374,16 @@ def main() -> None:
                 str(args.threads),
                 "--access-logfile",
                 "/dev/null",
+                # Workers are not recycled mid-run: their CPU counters are the measure.
+                "--max-requests",
+                "0",
                 "tests.benchmarks.bench_assignment:application",
             ],
             cwd=ROOT,
             env=env,
         )
         _wait_http(f"{base}/s/bench/", gunicorn)
+        cpu = ServerCPU(gunicorn.pid, _db_url(base_url, "postgres"), name)
         print(
             f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), "
             f"PostgreSQL db {name}"
@@ -353,12 +394,12 @@ def main() -> None:
         p50s = []
         for size in sizes:
             grow = fixture.grow(size)
-            r = _measure(base, 16, seconds)
+            r = _measure(base, 16, seconds, cpu)
             p50s.append(r["p50"])
             print(f"{size:>10,} {grow:>8.1f} {r['per_s']:>9.1f} {r['p50']:>8.1f} {r['p99']:>8.1f}")
         print(f"p50 at {sizes[-1]:,} / p50 at {sizes[0]:,}: {p50s[-1] / p50s[0]:.2f}")
 
-        one = _measure(base, 1, seconds)
+        one = _measure(base, 1, seconds, cpu)
         print(f"one annotator alone: p50 {one['p50']:.1f} ms, p99 {one['p99']:.1f} ms per cycle")
 
         print(
@@ -367,29 +408,36 @@ def main() -> None:
             "ratio compares runs made back to back)"
         )
         print(
-            f"{'endpoint':>22} {'conc':>5} {'req/s':>8} {'cycles/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+            f"{'endpoint':>22} {'conc':>5} {'req/s':>8} {'cycles/s':>9} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'server CPU ms/req':>18}"
         )
+        keys = ("per_s", "p50", "p99", "cpu_ms")
         for concurrency in (16, 64):
             rounds = [
-                (_measure(base, concurrency, seconds), _measure(base, concurrency, seconds, True))
+                (
+                    _measure(base, concurrency, seconds, cpu),
+                    _measure(base, concurrency, seconds, cpu, bare=True),
+                )
                 for _ in range(args.rounds)
             ]
-            api = {k: statistics.median(a[k] for a, _ in rounds) for k in ("per_s", "p50", "p99")}
-            bare = {k: statistics.median(b[k] for _, b in rounds) for k in ("per_s", "p50", "p99")}
+            api = {k: statistics.median(a[k] for a, _ in rounds) for k in keys}
+            bare = {k: statistics.median(b[k] for _, b in rounds) for k in keys}
             ratios = sorted(2 * a["per_s"] / b["per_s"] for a, b in rounds)
             print(
                 f"{'API next+submit':>22} {concurrency:>5} {2 * api['per_s']:>8.1f} "
-                f"{api['per_s']:>9.1f} {api['p50']:>8.1f} {api['p99']:>8.1f}"
+                f"{api['per_s']:>9.1f} {api['p50']:>8.1f} {api['p99']:>8.1f} "
+                f"{api['cpu_ms']:>18.2f}"
             )
             print(
                 f"{'bare DRF insert':>22} {concurrency:>5} {bare['per_s']:>8.1f} "
-                f"{'':>9} {bare['p50']:>8.1f} {bare['p99']:>8.1f}"
+                f"{'':>9} {bare['p50']:>8.1f} {bare['p99']:>8.1f} {bare['cpu_ms']:>18.2f}"
             )
             print(
                 f"{'ratio (requests/s)':>22} {concurrency:>5} "
                 f"{statistics.median(ratios):>8.2f}   (rounds: "
                 + ", ".join(f"{r:.2f}" for r in ratios)
-                + f"; cycles/s over bare inserts/s: {statistics.median(ratios) / 2:.2f})"
+                + f"; cycles/s over bare inserts/s: {statistics.median(ratios) / 2:.2f}; "
+                f"server CPU per request, bare over API: {bare['cpu_ms'] / api['cpu_ms']:.2f})"
             )
     finally:
         if gunicorn is not None:
