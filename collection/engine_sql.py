@@ -137,21 +137,20 @@ def row_update_statement(model: type[models.Model], pk: int, values: dict[str, A
     return f"UPDATE {model._meta.db_table} SET {sets} WHERE id = %s", [*params, pk]
 
 
-def _from_db(model: type[M], names: list[str], values: tuple) -> M:
+def _from_db(model: type[M], fields: list[models.Field], values: tuple) -> M:
     """An instance from some of its columns (the others deferred), as the ORM builds it."""
     database = _database()
-    converted = []
-    for name, value in zip(names, values, strict=True):
-        field = _concrete(model, name)
-        if hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, database)
-        converted.append(value)
-    return model.from_db(database.alias, names, converted)
+    converted = [
+        f.from_db_value(v, None, database) if hasattr(f, "from_db_value") else v
+        for f, v in zip(fields, values, strict=True)
+    ]
+    return model.from_db(database.alias, [f.attname for f in fields], converted)
 
 
 # --- The draw ---------------------------------------------------------------------------
 
-# What a draw needs of its study; the instance it builds has the rest deferred.
+# What a draw needs of its study (attribute names); the instance built has the rest
+# deferred.
 STUDY_DRAW_FIELDS = [
     "id",
     "slug",
@@ -193,11 +192,13 @@ class DrawContext:
     latest: Latest | None
 
 
-def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext | None:
-    """Lock the enrollment row (its study is read, not locked), and read the study's
-    rules, whether the annotator has answered its questionnaire and the enrollment's
-    last assignment."""
-    study_columns = ", ".join(f"s.{connection.ops.quote_name(f)}" for f in STUDY_DRAW_FIELDS)
+@cache
+def _draw_context_sql() -> tuple[str, str, list[models.Field]]:
+    """The enrollment and last-assignment reads of a draw, built once per process (they
+    run on every request for a pair), and the study fields the first one returns."""
+    # In the model's column order, as Model.from_db takes them.
+    fields = [f for f in Study._meta.concrete_fields if f.attname in STUDY_DRAW_FIELDS]
+    study_columns = ", ".join(f"s.{_column(f)}" for f in fields)
     answers = CovariateResponse._meta.db_table
     enrollment = (
         f"SELECT e.annotator_id, e.consented_at IS NOT NULL, e.labels_done, "
@@ -211,6 +212,15 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
         f"SELECT id, sequence, state = %s AND expires_at > %s FROM {_ASSIGNMENT} "
         "WHERE enrollment_id = %s ORDER BY sequence DESC LIMIT 1"
     )
+    return enrollment, latest, fields
+
+
+def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext | None:
+    """Lock the enrollment row (its study is read, not locked), and read the study's
+    rules, whether the annotator has answered its questionnaire and the enrollment's
+    last assignment."""
+    enrollment, latest, study_fields = _draw_context_sql()
+    database = _database()
     rows, last = execute_batch(
         [
             (enrollment, [enrollment_id]),
@@ -218,7 +228,7 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
                 latest,
                 [
                     Assignment.State.OPEN,
-                    connection.ops.adapt_datetimefield_value(now),
+                    database.ops.adapt_datetimefield_value(now),
                     enrollment_id,
                 ],
             ),
@@ -229,7 +239,7 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
     row = rows[0]
     annotator_id, consented, labels_done, completed, questionnaire_done = row[:5]
     return DrawContext(
-        study=_from_db(Study, STUDY_DRAW_FIELDS, row[5:]),
+        study=_from_db(Study, study_fields, row[5:]),
         annotator_id=annotator_id,
         consented=bool(consented),
         questionnaire_done=bool(questionnaire_done),
@@ -244,13 +254,16 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
 def lefts_in_block(enrollment_id: int, first_sequence: int) -> int:
     """How many of the enrollment's assignments from ``first_sequence`` on have the
     treated response on the left (permuted-block ordering)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {_ASSIGNMENT} WHERE enrollment_id = %s "
-            "AND sequence >= %s AND treated_on_left = %s",
-            [enrollment_id, first_sequence, True],
-        )
-        return cursor.fetchone()[0]
+    ((count,),) = execute_batch(
+        [
+            (
+                f"SELECT COUNT(*) FROM {_ASSIGNMENT} WHERE enrollment_id = %s "
+                "AND sequence >= %s AND treated_on_left = %s",
+                [enrollment_id, first_sequence, True],
+            )
+        ]
+    )[0]
+    return count
 
 
 # --- The label --------------------------------------------------------------------------
