@@ -28,7 +28,9 @@ class Study(models.Model):
         BERNOULLI = "bernoulli", "Bernoulli(1/2) per assignment"
         BLOCK = "block", "permuted blocks within an annotator"
 
-    slug = models.SlugField(unique=True, help_text="Appears in the entry link /s/<slug>/.")
+    slug = models.SlugField(
+        unique=True, help_text="The entry link is /s/ followed by this slug, e.g. /s/demo/."
+    )
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     stimulus_sets = models.ManyToManyField(StimulusSet, related_name="studies")

@@ -12,3 +12,6 @@ max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 24+ opens a control socket under ~/.gunicorn/ by default: outside the project,
+# and nothing here uses it (signals manage the workers).
+control_socket_disable = True

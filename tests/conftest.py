@@ -1,9 +1,32 @@
+import os
+import sys
+from pathlib import Path
+
 import pytest
 import redis
 from django.conf import settings
 
 from tests.factories import stimulus_set_make, study_make
 from tests.services import redis_reachable
+
+# A user's clone has no ../shared: a test that reads it passes here and fails there.
+SHARED = str(Path(__file__).resolve().parents[2] / "shared") + os.sep
+WATCHED = {"open", "os.listdir", "os.scandir", "glob.glob"}
+
+
+def _refuse_shared(event: str, args: tuple) -> None:
+    if event not in WATCHED or not args or not isinstance(args[0], (str, bytes, os.PathLike)):
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    if (path + os.sep).startswith(SHARED):
+        raise PermissionError(
+            f"a test read {path}: tests read nothing outside the repository (a user's "
+            "clone has no ../shared); ship the data under tests/data, or measure it in "
+            "tests/benchmarks"
+        )
+
+
+sys.addaudithook(_refuse_shared)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,8 @@ from interventions.models import Intervention, StimulusSet
 from interventions.services import prompts_import, stimulus_set_generate
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "collection" / "demo" / "prompts.jsonl"
-ARENA_FILE = Path(__file__).resolve().parents[2] / "shared" / "data" / "arena_prompts.jsonl"
+# Real answers of five models, shipped with the tests (tests/data/README.md).
+SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "arena_sample.jsonl"
 
 TOLERANCES = {"headers": 0, "list_items": 0, "bold": 0, "code_blocks": 0}
 

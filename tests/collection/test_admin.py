@@ -78,3 +78,24 @@ def test_study_admin_form_covers_every_editable_field():
     }
     shown = {name for _, options in StudyAdmin.fieldsets for name in options["fields"]}
     assert editable <= shown, f"add {sorted(editable - shown)} to StudyAdmin.fieldsets"
+
+
+def test_help_texts_are_plain_text():
+    # The admin renders help_text as HTML: a '<slug>' there disappears from the page.
+    from django.apps import apps
+
+    ours = ("annotators", "collection", "interventions", "analysis")
+    offending = [
+        f"{model.__name__}.{field.name}: {field.help_text!r}"
+        for app in ours
+        for model in apps.get_app_config(app).get_models()
+        for field in model._meta.get_fields()
+        if any(c in str(getattr(field, "help_text", "")) for c in "<&")
+    ]
+    assert offending == []
+
+
+@pytest.mark.django_db
+def test_slug_help_renders_the_entry_link(admin_client):
+    page = admin_client.get(reverse("admin:collection_study_add")).content.decode()
+    assert "The entry link is /s/ followed by this slug, e.g. /s/demo/." in page

@@ -25,8 +25,9 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, process: subprocess.Popen):
+    def __init__(self, process: subprocess.Popen, ready: str = " ready."):
         self.process = process
+        self.ready_text = ready
         self.lines: list[str] = []
         self.ready = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
@@ -34,7 +35,7 @@ class Worker:
     def _read(self) -> None:
         for line in self.process.stdout:
             self.lines.append(line)
-            if " ready." in line:
+            if self.ready_text in line:
                 self.ready.set()
 
     def log(self) -> str:
@@ -44,10 +45,9 @@ class Worker:
         return sum(text in line for line in self.lines)
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    require_postgres_and_redis()
-    env = {
+def service_env() -> dict[str, str]:
+    """The environment of a Celery process that shares this test's database and broker."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": _database_url(),
@@ -56,38 +56,48 @@ def celery_worker_process(transactional_db):
         "COUNTERPOINT_VAR_DIR": str(settings.VAR_DIR),
         "CONN_MAX_AGE": "0",
     }
+
+
+def process_start(command: list[str], *, ready: str, what: str) -> Worker:
+    """Start a Celery process and wait until it prints ``ready``."""
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--purge",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
+        command,
         cwd=ROOT,
-        env=env,
+        env=service_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
-    worker = Worker(process)
+    worker = Worker(process, ready=ready)
     if not worker.ready.wait(READY_TIMEOUT):
         process.kill()
-        pytest.fail(f"the Celery worker did not start within {READY_TIMEOUT}s:\n{worker.log()}")
-    yield worker
-    process.terminate()
+        pytest.fail(f"the {what} did not start within {READY_TIMEOUT}s:\n{worker.log()}")
+    return worker
+
+
+def process_stop(worker: Worker) -> None:
+    worker.process.terminate()
     try:
-        process.wait(timeout=20)
+        worker.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        worker.process.kill()
+
+
+def worker_start() -> Worker:
+    """A worker on this test's queue; ``--purge`` drops what earlier tests left queued."""
+    require_postgres_and_redis()
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
+    command += ["--loglevel=INFO", "--purge", "--without-gossip", "--without-mingle"]
+    command += ["-n", f"test-{os.getpid()}@%h"]
+    return process_start(command, ready=" ready.", what="Celery worker")
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db):
+    require_postgres_and_redis()
+    worker = worker_start()
+    yield worker
+    process_stop(worker)
 
 
 def wait_for(condition, *, timeout: float, worker: Worker, what: str):

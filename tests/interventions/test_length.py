@@ -9,7 +9,7 @@ from interventions.checks import manipulation_check
 from interventions.measures import measure_all
 from interventions.transforms import length, transform_get
 from interventions.transforms.blocks import protected_blocks
-from tests.factories import ARENA_FILE, DEMO_FILE, TOLERANCES
+from tests.factories import SAMPLE_FILE, TOLERANCES
 
 PROSE = (
     "Water boils at 100 °C at sea level. At altitude it boils at a lower temperature. "
@@ -56,8 +56,10 @@ def test_bad_parameters_say_what_is_allowed():
 
 @pytest.mark.parametrize("direction", length.DIRECTIONS)
 def test_most_real_answers_pass_the_manipulation_check(direction):
-    path = ARENA_FILE if ARENA_FILE.exists() else DEMO_FILE
-    answers = [next(iter(json.loads(line)["responses"].values())) for line in path.open()]
+    answers = [
+        next(iter(json.loads(line)["responses"].values()))
+        for line in SAMPLE_FILE.open(encoding="utf-8")
+    ]
     passed = 0
     for i, text in enumerate(answers):
         out = length.apply(text, rng=np.random.default_rng(i), direction=direction, dose=0.3)

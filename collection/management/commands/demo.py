@@ -15,6 +15,13 @@ from interventions.models import StimulusSet
 GENERATION_WAIT_SECONDS = 120
 
 
+def web_command(python: str, port: int) -> list[str]:
+    """The demo's gunicorn: two workers on loopback, no control socket (it would be written
+    to ~/.gunicorn/, outside the project, and nothing uses it)."""
+    web_args = ["config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+    return [python, "-m", "gunicorn", *web_args, "--access-logfile", "-", "--no-control-socket"]
+
+
 class Command(BaseCommand):
     help = "Start web server and Celery worker with a seeded demo study, and print the links."
 
@@ -37,8 +44,7 @@ class Command(BaseCommand):
         worker_args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         worker_args += ["--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME]
         worker = subprocess.Popen([python, "-m", "celery", "-A", "config", *worker_args])
-        web_args = ["config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        web = subprocess.Popen([python, "-m", "gunicorn", *web_args, "--access-logfile", "-"])
+        web = subprocess.Popen(web_command(python, port))
         children = (worker, web)
         # A plain `kill` of this command must stop its children too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,0 +1,158 @@
+"""Every periodic task, as production runs it: a real beat process sends each entry of
+CELERY_BEAT_SCHEDULE, with the options its task declares, to a real worker, and the task
+does its job. Only the interval is shortened."""
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
+from analysis.services import study_refresh
+from collection.models import Assignment, Label, Study
+from collection.services import assignment_next
+from interventions.models import Stimulus
+from tests.analysis.helpers import from_scratch, label_study
+from tests.collection.helpers import submit
+from tests.factories import enrollment_make, study_make
+from tests.integration.conftest import (
+    Worker,
+    process_start,
+    process_stop,
+    worker_start,
+)
+from tests.services import require_postgres_and_redis
+
+pytestmark = pytest.mark.services
+
+EVERY_SECONDS = 1.0
+TIMEOUT = 60
+
+# Celery's own CLI, with the one entry under test at a short interval. Everything else
+# (task name, arguments, options, the task's declared limits) is what production sends.
+BEAT = """
+import sys
+import django
+django.setup()
+from django.conf import settings
+from config.celery import app
+name, every, schedule_file = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+app.conf.beat_schedule = {name: {**settings.CELERY_BEAT_SCHEDULE[name], "schedule": every}}
+app.start(["beat", "--loglevel=INFO", "--schedule", schedule_file])
+"""
+
+
+def _study_with_an_overdue_assignment() -> Callable[[], bool]:
+    """With k=1, every stimulus is labelled but one, served and abandoned: nobody else can
+    get work until the sweep returns it."""
+    study = study_make(replication_factor=1, labels_per_annotator=500)
+    first = enrollment_make(study)
+    for _ in range(Stimulus.objects.filter(check_status="passed").count() - 1):
+        submit(first, assignment_next(enrollment_id=first.pk).assignment)
+    abandoned = assignment_next(enrollment_id=first.pk).assignment
+    Assignment.objects.filter(pk=abandoned.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    def back_in_the_pool() -> bool:
+        abandoned.refresh_from_db()
+        if abandoned.state != Assignment.State.RETURNED:
+            return False
+        again = assignment_next(enrollment_id=enrollment_make(study).pk).assignment
+        return again is not None and again.stimulus_id == abandoned.stimulus_id
+
+    return back_in_the_pool
+
+
+def _study_whose_refresh_was_missed() -> Callable[[], bool]:
+    """Labels old enough for the sweep whose refresh messages never ran (the worker starts
+    with --purge, as if the broker had lost them)."""
+    study = study_make(labels_per_annotator=6)
+    label_study(study, annotators=3, rng=np.random.default_rng(3))
+    Label.objects.filter(study=study).update(created_at=timezone.now() - timedelta(minutes=5))
+    newest = Label.objects.filter(study=study).latest("pk").pk
+
+    def folded() -> bool:
+        swept = RefreshRun.objects.filter(study=study, trigger="sweep", watermark_to=newest)
+        if not swept.exists():
+            return False
+        return _estimate_is_from_scratch(study)
+
+    return folded
+
+
+def _study_whose_sums_drifted() -> Callable[[], bool]:
+    study = study_make(labels_per_annotator=6)
+    label_study(study, annotators=3, rng=np.random.default_rng(4))
+    study_refresh(study_id=study.pk)
+    row = AnnotatorSums.objects.filter(study=study).first()
+    AnnotatorSums.objects.filter(pk=row.pk).update(sum_wy=row.sum_wy + 3.0, n=row.n + 1)
+
+    def repaired() -> bool:
+        rebuilt = RefreshRun.objects.filter(
+            study=study, kind=RefreshRun.Kind.FULL, trigger="schedule", drift__gt=0
+        )
+        return rebuilt.exists() and _estimate_is_from_scratch(study)
+
+    return repaired
+
+
+def _estimate_is_from_scratch(study: Study) -> bool:
+    latest = Estimate.objects.filter(study=study, estimand="amce", subgroup="all").latest("pk")
+    fit = from_scratch(study, latest.intervention.name)
+    state = RefreshState.objects.get(study=study)
+    return (
+        state.watermark == Label.objects.filter(study=study).latest("pk").pk
+        and latest.n_labels == fit.n
+        and latest.point == pytest.approx(fit.amce.point, rel=1e-10)
+    )
+
+
+# Each entry's job, set up before the worker starts; the callable says when it is done.
+# A new beat entry needs its own line here: the test below fails until it has one.
+EFFECTS: dict[str, Callable[[], Callable[[], bool]]] = {
+    "collection-assignments-expire": _study_with_an_overdue_assignment,
+    "analysis-refresh-sweep": _study_whose_refresh_was_missed,
+    "analysis-rebuild-all": _study_whose_sums_drifted,
+}
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _beat_start(name: str, schedule_file: str) -> Worker:
+    command = [sys.executable, "-c", BEAT, name, str(EVERY_SECONDS), schedule_file]
+    return process_start(command, ready="beat: Starting", what="Celery beat")
+
+
+@pytest.mark.parametrize("name", sorted(settings.CELERY_BEAT_SCHEDULE))
+def test_beat_entry_runs_on_a_worker_and_does_its_job(name, transactional_db, tmp_path):
+    require_postgres_and_redis()
+    assert name in EFFECTS, f"beat entry {name!r} has no effect check: add one to EFFECTS"
+    done = EFFECTS[name]()
+    task = settings.CELERY_BEAT_SCHEDULE[name]["task"]
+    worker = worker_start()
+    beat = _beat_start(name, str(tmp_path / "celerybeat-schedule"))
+    try:
+        succeeded = _eventually(
+            lambda: any(f"Task {task}[" in ln and "succeeded in" in ln for ln in worker.lines)
+        )
+        logs = f"beat log:\n{beat.log()}\nworker log:\n{worker.log()}"
+        assert succeeded, f"{task} did not succeed within {TIMEOUT}s; {logs}"
+        assert beat.count("Couldn't apply scheduled task") == 0, logs
+        assert beat.count(f"Sending due task {name} ({task})") >= 1, logs
+        assert _eventually(done), f"{name} ran but did not do its job; {logs}"
+    finally:
+        process_stop(beat)
+        process_stop(worker)
