@@ -1,16 +1,17 @@
-"""Benchmark: every built-in rule transform on the gpt-4 answers of arena_prompts.jsonl.
+"""Benchmark: every built-in rule transform on the answers of all five models in
+../shared/data/arena_prompts.jsonl, on the half the transforms were tuned on and on the
+held-back half (tests/benchmarks/arena_split.py); report the held-back figures.
 
-For each catalogue intervention: stimuli per second (transform + measures + manipulation
-check, one process, no database), pass rate over all answers and over the answers the
-transform could change, the top rejection reasons, and a before/after table of mean
-attribute measures over the passing pairs (the target moves, the rest stays put).
+For each catalogue intervention and half: stimuli per second (transform + measures +
+manipulation check, one process, no database), pass rate over all answers and over the
+answers the transform could change, overall and per model, the rejections by reason, and
+a before/after table of mean attribute measures over the passing gpt-4 pairs.
 
-    .venv/bin/python tests/benchmarks/bench_transforms.py [--limit N] [--only NAME ...]
+    .venv/bin/python tests/benchmarks/bench_transforms.py [--half measure] [--only NAME ...]
 """
 
 import argparse
 import collections
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,17 +24,16 @@ sys.path.insert(0, str(ROOT))
 from interventions.catalogue import CATALOGUE, direction_sign  # noqa: E402
 from interventions.checks import pair_check  # noqa: E402
 from interventions.transforms import transform_run  # noqa: E402
+from tests.benchmarks.arena_split import ARENA, Half, arena_rows  # noqa: E402
 
-ARENA = ROOT.parent / "shared" / "data" / "arena_prompts.jsonl"
-DEMO = ROOT / "collection" / "demo" / "prompts.jsonl"
+MODELS = ("gpt-4", "claude-v1", "gpt-3.5-turbo", "Llama-2-70b-chat", "vicuna-13b-v1.5")
 SHOWN = ("words", "markdown", "hedges", "flattery", "politeness", "numbers", "numeric_edits")
 
 
-def answers(limit: int | None) -> list[str]:
-    path = ARENA if ARENA.exists() else DEMO
-    rows = [json.loads(line) for line in path.open(encoding="utf-8")]
-    texts = [r["responses"].get("gpt-4") or next(iter(r["responses"].values())) for r in rows]
-    return texts[:limit] if limit else texts
+def answers(half: Half, limit: int | None) -> dict[str, list[str]]:
+    """Each model's answers in one half of the corpus (tests/benchmarks/arena_split.py)."""
+    rows = arena_rows(half)[:limit] if limit else arena_rows(half)
+    return {m: [r["responses"][m] for r in rows if r["responses"].get(m)] for m in MODELS}
 
 
 def run(spec, texts: list[str]) -> dict:
@@ -74,34 +74,61 @@ def run(spec, texts: list[str]) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--only", nargs="*", default=None)
-    args = parser.parse_args()
-    texts = answers(args.limit)
-    print(f"{len(texts)} answers from {ARENA if ARENA.exists() else DEMO}\n")
-    results = [run(s, texts) for s in CATALOGUE if not args.only or s.name in args.only]
-    print("| intervention | stimuli/s | whole set (s) | pass rate | pass rate where changed |")
-    print("|---|---:|---:|---:|---:|")
-    for r in results:
-        where = r["passed"] / r["changed"] if r["changed"] else float("nan")
-        print(
-            f"| {r['name']} | {r['rate']:.0f} | {r['seconds']:.2f} | "
-            f"{r['passed'] / len(texts):.2f} | {where:.2f} ({r['changed']} changed) |"
+def _where(r: dict) -> str:
+    return f"{r['passed'] / r['changed']:.2f}" if r["changed"] else "-"
+
+
+def report(half: Half, by_model: dict[str, list[str]], only: list[str] | None) -> None:
+    n = sum(len(t) for t in by_model.values())
+    print(f"\n## {half} half: {n} answers of {len(by_model)} models from {ARENA.name}\n")
+    print("| intervention | stimuli/s | pass rate | where changed | " + " | ".join(MODELS) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(MODELS))
+    pooled = []
+    for spec in CATALOGUE:
+        if only and spec.name not in only:
+            continue
+        per = {m: run(spec, texts) for m, texts in by_model.items()}
+        total = {
+            "name": spec.name,
+            "passed": sum(r["passed"] for r in per.values()),
+            "changed": sum(r["changed"] for r in per.values()),
+            "seconds": sum(r["seconds"] for r in per.values()),
+            "reasons": sum((r["reasons"] for r in per.values()), collections.Counter()),
+            "per": per,
+        }
+        pooled.append(total)
+        cells = " | ".join(
+            f"{r['passed'] / len(by_model[m]):.2f} / {_where(r)}" for m, r in per.items()
         )
-    print("\nTop rejection reasons:")
-    for r in results:
-        top = ", ".join(f"{k} ({n})" for k, n in r["reasons"].most_common(3)) or "none"
+        print(
+            f"| {spec.name} | {n / total['seconds']:.0f} | {total['passed'] / n:.2f} | "
+            f"{_where(total)} ({total['changed']} changed) | {cells} |"
+        )
+    print("\nPer model: pass rate / pass rate where changed.")
+    print("\nRejections by reason (all models):")
+    for r in pooled:
+        top = ", ".join(f"{k} ({c})" for k, c in r["reasons"].most_common(6)) or "none"
         print(f"  {r['name']}: {top}")
-    print("\nMean measures of passing pairs, control -> treated:\n")
+    print("\nMean measures of passing gpt-4 pairs, control -> treated:\n")
     print("| intervention | n | " + " | ".join(SHOWN) + " |")
     print("|---|---:|" + "---:|" * len(SHOWN))
-    for r in results:
-        cells = " | ".join(f"{r['before'][k]:.1f} -> {r['after'][k]:.1f}" for k in SHOWN)
-        print(f"| {r['name']} | {r['passed']} | {cells} |")
-    slowest = max(r["seconds"] for r in results)
-    print(f"\nslowest whole set: {slowest:.2f} s (aim: under 10 s per rule transform)")
+    for r in pooled:
+        g = r["per"]["gpt-4"]
+        cells = " | ".join(f"{g['before'][k]:.1f} -> {g['after'][k]:.1f}" for k in SHOWN)
+        print(f"| {r['name']} | {g['passed']} | {cells} |")
+    slowest = max(r["seconds"] / n * len(by_model["gpt-4"]) for r in pooled)
+    print(f"\nslowest transform on the half's gpt-4 answers: {slowest:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="prompts per half")
+    parser.add_argument("--only", nargs="*", default=None, help="intervention names")
+    parser.add_argument("--half", choices=("tune", "measure", "both"), default="both")
+    args = parser.parse_args()
+    halves: list[Half] = ["tune", "measure"] if args.half == "both" else [args.half]
+    for half in halves:
+        report(half, answers(half, args.limit), args.only)
 
 
 if __name__ == "__main__":
