@@ -1,6 +1,7 @@
 import uuid
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -82,8 +83,6 @@ def test_study_admin_form_covers_every_editable_field():
 
 def test_help_texts_are_plain_text():
     # The admin renders help_text as HTML: a '<slug>' there disappears from the page.
-    from django.apps import apps
-
     ours = ("annotators", "collection", "interventions", "analysis")
     offending = [
         f"{model.__name__}.{field.name}: {field.help_text!r}"

@@ -25,7 +25,7 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, process: subprocess.Popen, ready: str = " ready."):
+    def __init__(self, process: subprocess.Popen, ready: str):
         self.process = process
         self.ready_text = ready
         self.lines: list[str] = []
@@ -94,17 +94,25 @@ def worker_start() -> Worker:
 
 @pytest.fixture
 def celery_worker_process(transactional_db):
-    require_postgres_and_redis()
     worker = worker_start()
     yield worker
     process_stop(worker)
 
 
-def wait_for(condition, *, timeout: float, worker: Worker, what: str):
+def eventually(condition, *, timeout: float):
+    """Poll ``condition`` until it returns something truthy (returned) or time runs out
+    (None)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.2)
+    return None
+
+
+def wait_for(condition, *, timeout: float, worker: Worker, what: str):
+    value = eventually(condition, timeout=timeout)
+    if value:
+        return value
     pytest.fail(f"timed out after {timeout}s waiting for {what}; worker log:\n{worker.log()}")

@@ -3,7 +3,6 @@ CELERY_BEAT_SCHEDULE, with the options its task declares, to a real worker, and 
 does its job. Only the interval is shortened."""
 
 import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -22,6 +21,7 @@ from tests.collection.helpers import submit
 from tests.factories import enrollment_make, study_make
 from tests.integration.conftest import (
     Worker,
+    eventually,
     process_start,
     process_stop,
     worker_start,
@@ -122,15 +122,6 @@ EFFECTS: dict[str, Callable[[], Callable[[], bool]]] = {
 }
 
 
-def _eventually(condition: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def _beat_start(name: str, schedule_file: str) -> Worker:
     command = [sys.executable, "-c", BEAT, name, str(EVERY_SECONDS), schedule_file]
     return process_start(command, ready="beat: Starting", what="Celery beat")
@@ -145,14 +136,15 @@ def test_beat_entry_runs_on_a_worker_and_does_its_job(name, transactional_db, tm
     worker = worker_start()
     beat = _beat_start(name, str(tmp_path / "celerybeat-schedule"))
     try:
-        succeeded = _eventually(
-            lambda: any(f"Task {task}[" in ln and "succeeded in" in ln for ln in worker.lines)
+        succeeded = eventually(
+            lambda: any(f"Task {task}[" in ln and "succeeded in" in ln for ln in worker.lines),
+            timeout=TIMEOUT,
         )
         logs = f"beat log:\n{beat.log()}\nworker log:\n{worker.log()}"
         assert succeeded, f"{task} did not succeed within {TIMEOUT}s; {logs}"
         assert beat.count("Couldn't apply scheduled task") == 0, logs
         assert beat.count(f"Sending due task {name} ({task})") >= 1, logs
-        assert _eventually(done), f"{name} ran but did not do its job; {logs}"
+        assert eventually(done, timeout=TIMEOUT), f"{name} ran but did not do its job; {logs}"
     finally:
         process_stop(beat)
         process_stop(worker)
