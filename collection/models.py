@@ -80,6 +80,41 @@ class Study(models.Model):
         help_text="Questionnaire answered before the first label.",
     )
     stopping_rule = models.JSONField(default=dict, blank=True)
+
+    class Ties(models.TextChoices):
+        HALF = "half", "a tie counts as half a preference for each side"
+        EXCLUDE = "exclude", "ties are left out of the effect estimates"
+
+    class Strength(models.TextChoices):
+        IGNORE = "ignore", "ignored: only the choice counts"
+        GRADED = "graded", "graded: a slight preference counts less than a strong one"
+
+    class Estimand(models.TextChoices):
+        LABEL = "label", "label-weighted: every label counts once"
+        ANNOTATOR = "annotator", "annotator-weighted: every annotator counts once"
+
+    ties = models.CharField(
+        max_length=10,
+        choices=Ties.choices,
+        default=Ties.HALF,
+        help_text="How a tie enters the effect estimates and the exports' outcome y.",
+    )
+    strength = models.CharField(
+        max_length=10,
+        choices=Strength.choices,
+        default=Strength.IGNORE,
+        help_text="Whether the stated strength of a preference grades the outcome y.",
+    )
+    estimand = models.CharField(
+        max_length=10,
+        choices=Estimand.choices,
+        default=Estimand.LABEL,
+        help_text="Whose average the attribute effect is: every label's or every annotator's.",
+    )
+    min_annotators = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="Rows estimated from fewer annotators show no p-value or interval.",
+    )
     completion_code = models.CharField(
         max_length=50, help_text="Shown when an annotator's quota is met (Prolific completion)."
     )
