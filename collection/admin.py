@@ -70,6 +70,10 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             },
         ),
         (
+            "Analysis",
+            {"fields": ("estimand", "ties", "strength", "min_annotators")},
+        ),
+        (
             "What annotators see",
             {"fields": ("consent_text", "instructions", "covariate_schema", "completion_code")},
         ),
