@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from analysis.models import Estimate, RefreshRun
-from collection.admin import OwnedByStudyMixin, ReadOnlyMixin
+from analysis.selectors import estimates_latest
+from collection.admin import OwnedByStudyMixin, ReadOnlyMixin, StudyAdmin
+from collection.models import Study
 
 
 def _results_link(study) -> str:
@@ -61,3 +64,46 @@ class RefreshRunAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="results")
     def results(self, obj: RefreshRun) -> str:
         return _results_link(obj.study)
+
+
+# The study page shows the latest estimates; they belong to analysis, and collection may
+# not import analysis, so analysis extends the study admin collection registered.
+admin.site.unregister(Study)
+
+
+@admin.register(Study)
+class StudyWithEstimatesAdmin(StudyAdmin):
+    readonly_fields = ("entry_link", "results_link", "owner_names", "estimates")  # type: ignore[assignment]
+    fieldsets = (
+        ("Results", {"fields": ("entry_link", "results_link", "estimates")}),
+        *StudyAdmin.fieldsets[1:],
+    )
+
+    @admin.display(description="latest estimates")
+    def estimates(self, obj: Study) -> str:
+        rows = [
+            (
+                e.intervention.name,
+                e.get_estimand_display(),
+                _fmt(e.point),
+                _fmt(e.se).lstrip("+"),
+                f"[{_fmt(e.ci_low)}, {_fmt(e.ci_high)}]",
+                "–" if e.p_value is None else f"{e.p_value:.3g}",
+                e.n_labels,
+                e.n_annotators,
+                e.computed_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+            for e in estimates_latest(study=obj)
+        ]
+        if not rows:
+            return "No estimate yet: one appears once two annotators have labelled."
+        head = mark_safe(  # noqa: S308 - a constant
+            "<tr><th>intervention</th><th>estimand</th><th>estimate</th><th>SE</th>"
+            "<th>95% CI</th><th>p</th><th>labels</th><th>annotators</th><th>at</th></tr>"
+        )
+        body = format_html_join("", "<tr>" + "<td>{}</td>" * 9 + "</tr>", rows)
+        return format_html('<table id="estimates">{}{}</table>', head, body)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:+.3f}"

@@ -1,4 +1,4 @@
-"""The results page of a study, for its owners."""
+"""The results page of a study, for its owners and collaborators."""
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -7,17 +7,14 @@ from django.utils.safestring import mark_safe
 
 from analysis.plots import Point, convergence_svg
 from analysis.selectors import estimates_history, estimates_latest, refresh_runs
-from collection.models import Study
+from collection.access import study_for_reader
 
 
 @staff_member_required
 def study_results(request: HttpRequest, slug: str) -> HttpResponse:
-    studies = Study.objects.all()
-    if not request.user.is_superuser:
-        studies = studies.filter(owners=request.user.pk)
-    study = studies.filter(slug=slug).first()
+    study = study_for_reader(user=request.user, slug=slug)
     if study is None:
-        raise Http404("no study with this link among the studies you own")
+        raise Http404("no study with this link among the studies you can read")
     series: dict[str, list[Point]] = {}
     for e in estimates_history(study=study):
         series.setdefault(e.intervention.name, []).append(

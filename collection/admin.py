@@ -1,26 +1,35 @@
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 
-from analysis.selectors import estimates_latest
+from collection.access import studies_editable, studies_readable
 from collection.export import dataset_jsonl
-from collection.models import Assignment, Enrollment, Label, Study
+from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 
 
 class OwnedByStudyMixin:
-    """Researchers see only the studies they own (superusers see all)."""
+    """Researchers see only the studies they own or were granted (collection.access);
+    changing a study needs the edit grant."""
 
     study_path = "study"
 
+    def _study_lookup(self) -> str:
+        return "pk__in" if self.study_path == "" else f"{self.study_path}__in"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)  # type: ignore[misc]
-        if request.user.is_superuser:
-            return queryset
-        owner = "owners" if self.study_path == "" else f"{self.study_path}__owners"
-        return queryset.filter(**{owner: request.user}).distinct()
+        return queryset.filter(**{self._study_lookup(): studies_readable(user=request.user)})
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        if not allowed or obj is None:
+            return allowed
+        editable = studies_editable(user=request.user)
+        return type(obj).objects.filter(pk=obj.pk, **{self._study_lookup(): editable}).exists()
 
 
 class ReadOnlyMixin:
@@ -36,8 +45,57 @@ class ReadOnlyMixin:
         return False
 
 
-def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:+.3f}"
+class StudyAccessForm(forms.ModelForm):
+    """Grants by username, so the form lists no other researcher's name."""
+
+    username = forms.CharField(help_text="The researcher's username.")
+
+    class Meta:
+        model = StudyAccess
+        fields = ("role",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["username"].initial = self.instance.user.get_username()
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        user = get_user_model().objects.filter(username=username, is_staff=True).first()
+        if user is None:
+            raise forms.ValidationError(
+                f"no researcher account is called {username!r}; check the spelling or ask "
+                "an administrator to create it"
+            )
+        self.instance.user = user
+        return username
+
+
+class StudyAccessInline(admin.TabularInline):
+    model = StudyAccess
+    form = StudyAccessForm
+    fields = ("username", "role")
+    extra = 0
+    verbose_name = "collaborator"
+
+    def _owner(self, request, obj) -> bool:
+        return obj is not None and (
+            request.user.is_superuser or obj.owners.filter(pk=request.user.pk).exists()
+        )
+
+    # Only the study's owners grant or withdraw access.
+    def has_add_permission(self, request, obj=None):
+        return self._owner(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._owner(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._owner(request, obj)
+
+    # The study admin already limits the page to studies the user may read.
+    def has_view_permission(self, request, obj=None):
+        return True
 
 
 @admin.register(Study)
@@ -46,11 +104,12 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     list_display = ("title", "slug", "status", "labels", "entry_link")
     list_filter = ("status",)
     prepopulated_fields = {"slug": ("title",)}
-    filter_horizontal = ("stimulus_sets", "owners")
-    readonly_fields = ("entry_link", "results_link", "estimates")
+    filter_horizontal = ("stimulus_sets",)
+    readonly_fields = ("entry_link", "results_link", "owner_names")
+    inlines = (StudyAccessInline,)
     fieldsets = (
-        ("Results", {"fields": ("entry_link", "results_link", "estimates")}),
-        ("Study", {"fields": ("title", "slug", "status", "owners", "stimulus_sets")}),
+        ("Results", {"fields": ("entry_link", "results_link")}),
+        ("Study", {"fields": ("title", "slug", "status", "owner_names", "stimulus_sets")}),
         (
             "Design",
             {
@@ -85,6 +144,19 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         if not change:
             obj.owners.add(request.user)
 
+    def save_formset(self, request, form, formset, change):
+        for grant in formset.save(commit=False):
+            grant.granted_by = grant.granted_by or request.user
+            grant.save()
+        for withdrawn in formset.deleted_objects:
+            withdrawn.delete()
+
+    @admin.display(description="owners")
+    def owner_names(self, obj: Study) -> str:
+        if not obj.pk:
+            return "you, once saved"
+        return ", ".join(sorted(u.get_username() for u in obj.owners.all()))
+
     @admin.display(description="labels")
     def labels(self, obj: Study) -> int:
         return obj.labels.filter(supersedes__isnull=True).count()
@@ -102,31 +174,6 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             return "–"
         url = reverse("analysis:results", args=[obj.slug])
         return format_html('<a href="{}">live results, confidence sequences, plot</a>', url)
-
-    @admin.display(description="latest estimates")
-    def estimates(self, obj: Study) -> str:
-        rows = [
-            (
-                e.intervention.name,
-                e.get_estimand_display(),
-                _fmt(e.point),
-                _fmt(e.se).lstrip("+"),
-                f"[{_fmt(e.ci_low)}, {_fmt(e.ci_high)}]",
-                "–" if e.p_value is None else f"{e.p_value:.3g}",
-                e.n_labels,
-                e.n_annotators,
-                e.computed_at.strftime("%Y-%m-%d %H:%M:%S"),
-            )
-            for e in estimates_latest(study=obj)
-        ]
-        if not rows:
-            return "No estimate yet: one appears once two annotators have labelled."
-        head = mark_safe(  # noqa: S308 - a constant
-            "<tr><th>intervention</th><th>estimand</th><th>estimate</th><th>SE</th>"
-            "<th>95% CI</th><th>p</th><th>labels</th><th>annotators</th><th>at</th></tr>"
-        )
-        body = format_html_join("", "<tr>" + "<td>{}</td>" * 9 + "</tr>", rows)
-        return format_html('<table id="estimates">{}{}</table>', head, body)
 
     @admin.action(description="Launch (start accepting annotators)")
     def launch(self, request, queryset):

@@ -138,6 +138,32 @@ class Study(models.Model):
         return self.title
 
 
+class StudyAccess(models.Model):
+    """A researcher granted a study they do not own: read (results, exports, records) or
+    edit (also the study's settings). Owners have both and may grant them."""
+
+    class Role(models.TextChoices):
+        READ = "read", "read: results, exports and records"
+        EDIT = "edit", "edit: also the study's settings"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="access")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_access"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.READ)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "collaborator"
+        constraints = [models.UniqueConstraint(fields=["study", "user"], name="study_access_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) on {self.study}"
+
+
 class Enrollment(models.Model):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="enrollments")
     annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="enrollments")

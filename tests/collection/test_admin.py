@@ -78,7 +78,11 @@ def test_study_admin_form_covers_every_editable_field():
         f.name for f in Study._meta.get_fields() if f.concrete and not f.auto_created and f.editable
     }
     shown = {name for _, options in StudyAdmin.fieldsets for name in options["fields"]}
-    assert editable <= shown, f"add {sorted(editable - shown)} to StudyAdmin.fieldsets"
+    # The creator owns the study; others are granted access as collaborators, by username,
+    # so the form never lists the other researchers.
+    not_in_form = {"owners"}
+    missing = editable - shown - not_in_form
+    assert not missing, f"add {sorted(missing)} to StudyAdmin.fieldsets"
 
 
 def test_help_texts_are_plain_text():
