@@ -5,7 +5,7 @@ from django.utils.safestring import mark_safe
 
 from analysis.models import Estimate, RefreshRun
 from analysis.selectors import estimates_latest
-from collection.admin import OwnedByStudyMixin, ReadOnlyMixin, StudyAdmin
+from collection.admin import STUDY_FILTER, OwnedByStudyMixin, ReadOnlyMixin, StudyAdmin
 from collection.models import Study
 
 
@@ -37,7 +37,12 @@ class EstimateAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
         "computed_at",
         "results",
     )
-    list_filter = ("study", "intervention", "estimand", "subgroup")
+    list_filter = (
+        STUDY_FILTER,
+        ("intervention", admin.RelatedOnlyFieldListFilter),
+        "estimand",
+        "subgroup",
+    )
 
     @admin.display(description="results")
     def results(self, obj: Estimate) -> str:
@@ -59,7 +64,7 @@ class RefreshRunAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
         "drift",
         "results",
     )
-    list_filter = ("study", "kind", "trigger")
+    list_filter = (STUDY_FILTER, "kind", "trigger")
 
     @admin.display(description="results")
     def results(self, obj: RefreshRun) -> str:

@@ -1,5 +1,6 @@
 """Who labels: pseudonymous annotators, their covariates and their consent."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -12,6 +13,14 @@ class CovariateSchema(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     questions = models.JSONField(help_text="Questions asked before the first label.")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The researcher who wrote it; others see it only through their studies.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

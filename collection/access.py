@@ -9,6 +9,7 @@ Nobody else sees that the study exists.
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
+from annotators.models import CovariateSchema
 from collection.models import Study, StudyAccess
 
 User = AbstractBaseUser | AnonymousUser
@@ -53,3 +54,14 @@ def study_for_reader(*, user: User, slug: str) -> Study | None:
     """The study with this slug if the user may read it; None whether it does not exist
     or is not theirs, so the answer reveals nothing."""
     return studies_readable(user=user).filter(slug=slug).first()
+
+
+def covariate_schemas_usable(*, user: User) -> QuerySet[CovariateSchema]:
+    """Questionnaires a researcher may see and attach: their own, and those of studies
+    they can read."""
+    if not _researcher(user):
+        return CovariateSchema.objects.none()
+    if getattr(user, "is_superuser", False):
+        return CovariateSchema.objects.all()
+    used = studies_readable(user=user).values("covariate_schema_id")
+    return CovariateSchema.objects.filter(Q(owner_id=user.pk) | Q(pk__in=used))

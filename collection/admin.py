@@ -6,7 +6,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from collection.access import studies_editable, studies_readable
+from collection.access import covariate_schemas_usable, studies_editable, studies_readable
 from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 
@@ -30,6 +30,10 @@ class OwnedByStudyMixin:
             return allowed
         editable = studies_editable(user=request.user)
         return type(obj).objects.filter(pk=obj.pk, **{self._study_lookup(): editable}).exists()
+
+
+# Only the studies in the admin's (scoped) rows: another researcher's titles never show.
+STUDY_FILTER = ("study", admin.RelatedOnlyFieldListFilter)
 
 
 class ReadOnlyMixin:
@@ -144,6 +148,11 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         if not change:
             obj.owners.add(request.user)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "covariate_schema":
+            kwargs["queryset"] = covariate_schemas_usable(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_formset(self, request, form, formset, change):
         for grant in formset.save(commit=False):
             grant.granted_by = grant.granted_by or request.user
@@ -201,7 +210,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
 @admin.register(Enrollment)
 class EnrollmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("annotator", "study", "consented_at", "completed_at")
-    list_filter = ("study",)
+    list_filter = (STUDY_FILTER,)
 
 
 @admin.register(Assignment)
@@ -219,10 +228,14 @@ class AssignmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
         "served_at",
         "expires_at",
     )
-    list_filter = ("study", "design_name", "state", "is_attention_check")
+    list_filter = (STUDY_FILTER, "design_name", "state", "is_attention_check")
 
 
 @admin.register(Label)
 class LabelAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("pk", "study", "choice", "strength", "outcome", "created_at")
-    list_filter = ("study", "choice")
+    list_filter = (STUDY_FILTER, "choice")
+
+
+# The annotators' records, scoped to readable studies (registered here, above annotators).
+from collection import people_admin  # noqa: E402, F401

@@ -1,0 +1,48 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from collection.models import StudyAccess
+from collection.roles import RESEARCHER_GROUP, RESEARCHER_PERMISSIONS
+
+
+@pytest.mark.django_db
+def test_migrate_leaves_the_researcher_group_with_exactly_its_permissions():
+    group = Group.objects.get(name=RESEARCHER_GROUP)
+    held = {(p.content_type.app_label, p.codename) for p in group.permissions.all()}
+    wanted = {
+        (app, f"{action}_{model}")
+        for app, models in RESEARCHER_PERMISSIONS.items()
+        for model, actions in models.items()
+        for action in actions
+    }
+    assert held == wanted
+    assert not any(
+        code.startswith(("change_label", "delete_"))
+        for _, code in held - {("collection", "delete_studyaccess")}
+    )
+
+
+@pytest.mark.django_db
+def test_a_created_researcher_builds_their_own_study_and_sees_no_other(client, study, capsys):
+    call_command("researcher_create", "rita", email="rita@example.org")
+    password = capsys.readouterr().out.rsplit("password: ", 1)[1].strip()
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("researcher_create", "rita")
+    rita = get_user_model().objects.get(username="rita")
+    assert rita.is_staff and not rita.is_superuser
+    assert client.login(username="rita", password=password)
+    assert client.get(reverse("admin:collection_study_add")).status_code == 200
+    assert client.get(reverse("admin:collection_study_change", args=[study.pk])).status_code == 302
+    for model in ("label", "enrollment", "annotator", "covariateresponse", "consentrecord"):
+        app = (
+            "annotators"
+            if model in {"annotator", "covariateresponse", "consentrecord"}
+            else ("collection")
+        )
+        listing = client.get(reverse(f"admin:{app}_{model}_changelist"))
+        assert listing.status_code == 200, model
+    StudyAccess.objects.create(study=study, user=rita, role="read")
+    assert client.get(reverse("admin:collection_study_change", args=[study.pk])).status_code == 200
