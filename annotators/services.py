@@ -11,15 +11,17 @@ from annotators.covariates import covariates_validate
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 
 
-def external_id_hash(external_id: str) -> str:
-    """Keyed hash of a recruiter's id: stable for returning annotators, useless if leaked."""
+def external_id_hash(external_id: str, *, scope: str) -> str:
+    """Keyed hash of a recruiter's id within a scope (a study): stable for a returning
+    annotator, different in every scope (so two studies cannot link one person), and
+    useless if leaked without PSEUDONYM_KEY."""
     key = settings.PSEUDONYM_KEY.encode()
-    return hmac.new(key, external_id.strip().encode(), hashlib.sha256).hexdigest()
+    message = f"{scope}\x1f{external_id.strip()}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def annotator_for_external_id(*, external_id: str, recruitment: str) -> Annotator:
-    """The annotator behind a recruiter's id, created on first arrival (race-safe)."""
-    digest = external_id_hash(external_id)
+def annotator_for_external_id_hash(*, digest: str, recruitment: str) -> Annotator:
+    """The annotator behind a hashed recruiter id, created on first arrival (race-safe)."""
     existing = Annotator.objects.filter(external_id_hash=digest).first()
     if existing:
         return existing

@@ -1,6 +1,7 @@
 """Annotator pages: entry, consent, questionnaire, label, done. Thin: each calls services."""
 
 import uuid
+from dataclasses import asdict
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -10,26 +11,24 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from annotators.models import Annotator, CovariateResponse
-from annotators.services import (
-    annotator_create_anonymous,
-    annotator_for_external_id,
-    consent_record,
-    covariates_record,
-)
+from annotators.services import consent_record, covariates_record
 from collection.enrollment_cookie import enrollment_cookie_set
-from collection.errors import EnrollmentClosed, EnrollmentNotReady, LabelRejected
+from collection.errors import (
+    EnrollmentClosed,
+    EnrollmentNotReady,
+    EnrollmentRefused,
+    LabelRejected,
+)
 from collection.forms import ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
 from collection.selectors import Progress, enrollment_progress, pair_texts
-from collection.services import (
-    assignment_next,
-    enrollment_consent,
-    enrollment_start,
-    label_submit,
+from collection.services import assignment_next, enrollment_consent, label_submit
+from collection.services.enrollments import (
+    ProlificArrival,
+    enrollment_enter,
+    prolific_arrival,
 )
-
-PROLIFIC_PARAMS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 
 
 def _session_key(study: Study) -> str:
@@ -61,33 +60,60 @@ def _next_url(enrollment: Enrollment) -> str:
     return reverse(f"collection:{step}", args=[study.slug])
 
 
+def _arrival_key(study: Study) -> str:
+    return f"arrival:{study.slug}"
+
+
+def _not_open(request: HttpRequest) -> HttpResponse:
+    # The same answer for an unknown slug and a study that is not running, without its
+    # title, so links cannot be enumerated.
+    return render(request, "collection/closed.html", {}, status=404)
+
+
+def _refused(request: HttpRequest, study: Study, reason: Exception) -> HttpResponse:
+    context = {"study": study, "reason": str(reason)}
+    return render(request, "collection/refused.html", context, status=403)
+
+
 @require_http_methods(["GET", "POST"])
 def entry(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = Study.objects.filter(slug=slug).first()
+    if study is None or (
+        study.status != Study.Status.RUNNING and _session_enrollment(request, study) is None
+    ):
+        return _not_open(request)
+    pid = request.GET.get("PROLIFIC_PID", "").strip()
+    if request.method == "GET" and pid:
+        # Hash the id now and go on at the clean URL: from here no URL, Referer or log
+        # line carries it.
+        try:
+            arrival = prolific_arrival(
+                study=study,
+                pid=pid,
+                study_id=request.GET.get("STUDY_ID", ""),
+                session_id=request.GET.get("SESSION_ID", ""),
+            )
+        except EnrollmentRefused as exc:
+            return _refused(request, study, exc)
+        request.session[_arrival_key(study)] = asdict(arrival)
+        return redirect("collection:entry", slug)
+    stored = request.session.get(_arrival_key(study))
     enrollment = _session_enrollment(request, study)
-    params = {k: request.GET.get(k, request.POST.get(k, "")).strip() for k in PROLIFIC_PARAMS}
-    if enrollment is not None and not params["PROLIFIC_PID"]:
+    if enrollment is not None and stored is None:
         return _onward(enrollment)
     if study.status != Study.Status.RUNNING:
-        return render(request, "collection/closed.html", {"study": study}, status=403)
+        return _not_open(request)
     if request.method == "GET":
-        return render(request, "collection/entry.html", {"study": study, "params": params})
-    annotator: Annotator
-    if params["PROLIFIC_PID"]:
-        annotator = annotator_for_external_id(
-            external_id=params["PROLIFIC_PID"], recruitment=Annotator.Recruitment.PROLIFIC
-        )
-    else:
-        annotator = annotator_create_anonymous()
+        return render(request, "collection/entry.html", {"study": study})
     try:
-        enrollment = enrollment_start(
-            study=study,
-            annotator=annotator,
-            prolific_study_id=params["STUDY_ID"],
-            prolific_session_id=params["SESSION_ID"],
+        enrollment = enrollment_enter(
+            study=study, arrival=ProlificArrival(**stored) if stored else None
         )
     except EnrollmentClosed:
-        return render(request, "collection/closed.html", {"study": study}, status=403)
+        return _not_open(request)
+    except EnrollmentRefused as exc:
+        return _refused(request, study, exc)
+    request.session.pop(_arrival_key(study), None)
     request.session.cycle_key()
     request.session[_session_key(study)] = enrollment.pk
     return _onward(enrollment)

@@ -1,11 +1,17 @@
 """Writes for an annotator's place in a study, and for the study's running state."""
 
 import logging
+from dataclasses import dataclass
 
 from django.utils import timezone
 
 from annotators.models import Annotator
-from collection.errors import EnrollmentClosed
+from annotators.services import (
+    annotator_create_anonymous,
+    annotator_for_external_id_hash,
+    external_id_hash,
+)
+from collection.errors import EnrollmentClosed, EnrollmentRefused
 from collection.models import Enrollment, Study
 
 logger = logging.getLogger(__name__)
@@ -28,6 +34,62 @@ def enrollment_start(
             "prolific_session_id": prolific_session_id[:100],
         },
     )
+    return enrollment
+
+
+@dataclass(frozen=True)
+class ProlificArrival:
+    """What a Prolific link says about its participant, with the id already hashed: the
+    raw PROLIFIC_PID is never stored, not even in a session."""
+
+    pid_hash: str
+    study_id: str
+    session_id: str
+
+
+def prolific_arrival(*, study: Study, pid: str, study_id: str, session_id: str) -> ProlificArrival:
+    """Hash the participant's id in the study's scope (a per-study pseudonym). A link
+    without SESSION_ID is refused: the session is what binds the place to the person."""
+    if not session_id.strip():
+        raise EnrollmentRefused(
+            "this link has a PROLIFIC_PID but no SESSION_ID; open the study from Prolific "
+            "again so the link carries both"
+        )
+    return ProlificArrival(
+        pid_hash=external_id_hash(pid, scope=f"study:{study.pk}"),
+        study_id=study_id.strip()[:100],
+        session_id=session_id.strip()[:100],
+    )
+
+
+def enrollment_enter(*, study: Study, arrival: ProlificArrival | None) -> Enrollment:
+    """The enrollment of a participant arriving at the study: an anonymous one for an open
+    link, the participant's own for a Prolific arrival.
+
+    A Prolific id alone takes over nothing: a participant already enrolled is let back in
+    only with the same Prolific STUDY_ID and SESSION_ID as their first entry (both come
+    from Prolific and are known to the participant alone); otherwise EnrollmentRefused.
+    """
+    if arrival is None:
+        return enrollment_start(study=study, annotator=annotator_create_anonymous())
+    annotator = annotator_for_external_id_hash(
+        digest=arrival.pid_hash, recruitment=Annotator.Recruitment.PROLIFIC
+    )
+    enrollment = enrollment_start(
+        study=study,
+        annotator=annotator,
+        prolific_study_id=arrival.study_id,
+        prolific_session_id=arrival.session_id,
+    )
+    if (enrollment.prolific_study_id, enrollment.prolific_session_id) != (
+        arrival.study_id,
+        arrival.session_id,
+    ):
+        logger.warning("study %s: entry refused, a known id with another session", study.pk)
+        raise EnrollmentRefused(
+            "this Prolific id is already taking part in this study in another session; "
+            "continue in the browser where you started, or return the study on Prolific"
+        )
     return enrollment
 
 

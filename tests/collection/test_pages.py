@@ -45,9 +45,11 @@ def test_prolific_annotator_walks_from_entry_to_completion_code(client, stimulus
     slug = study.slug
     entry = reverse("collection:entry", args=[slug])
     params = "?PROLIFIC_PID=pid-123&STUDY_ID=st&SESSION_ID=se"
-    assert client.get(entry + params).status_code == 200
+    clean = client.get(entry + params)  # the id is hashed and left out of every later URL
+    assert clean.status_code == 302 and clean.url == entry
+    assert client.get(entry).status_code == 200
     assert not Annotator.objects.exists()  # a GET creates nothing
-    response = client.post(entry + params)
+    response = client.post(entry)
     assert response.url == reverse("collection:consent", args=[slug])
     assert client.post(response.url, {}).status_code == 200  # unticked: stays
     response = client.post(response.url, {"agree": "on"})
@@ -63,7 +65,7 @@ def test_prolific_annotator_walks_from_entry_to_completion_code(client, stimulus
     assert "DONE123" in done and "app.prolific.com" in done
 
     annotator = Annotator.objects.get()
-    assert annotator.external_id_hash == external_id_hash("pid-123")
+    assert annotator.external_id_hash == external_id_hash("pid-123", scope=f"study:{study.pk}")
     assert "pid-123" not in annotator.code
     enrollment = Enrollment.objects.get()
     assert (enrollment.prolific_study_id, enrollment.prolific_session_id) == ("st", "se")
@@ -75,24 +77,81 @@ def test_prolific_annotator_walks_from_entry_to_completion_code(client, stimulus
     ] * 3
 
 
+def _enter(client, study, query: str = ""):
+    """Arrive by a link (with its query, if any), then press Start."""
+    entry = reverse("collection:entry", args=[study.slug])
+    client.get(entry + query)
+    return client.post(entry)
+
+
 @pytest.mark.django_db
 def test_returning_prolific_annotator_keeps_pseudonym(client, study):
-    entry = reverse("collection:entry", args=[study.slug])
-    client.post(entry + "?PROLIFIC_PID=abc")
+    _enter(client, study, "?PROLIFIC_PID=abc&STUDY_ID=st&SESSION_ID=se")
     client.logout()
-    client.post(entry + "?PROLIFIC_PID=abc")
+    back = _enter(client, study, "?PROLIFIC_PID=abc&STUDY_ID=st&SESSION_ID=se")
+    assert back.status_code == 302
     assert Annotator.objects.count() == 1 and Enrollment.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_pages_need_an_enrollment_and_a_running_study(client, stimulus_set):
-    study = study_make(stimulus_set=stimulus_set, status=Study.Status.PAUSED)
-    for name in ("consent", "label", "done"):
-        response = client.get(reverse(f"collection:{name}", args=[study.slug]))
-        assert response.url == reverse("collection:entry", args=[study.slug])
-    closed = client.post(reverse("collection:entry", args=[study.slug]))
-    assert closed.status_code == 403 and b"not open" in closed.content
-    assert not Annotator.objects.exists()
+def test_a_known_pid_with_another_session_takes_over_nothing(client, study):
+    owner = _enter(client, study, "?PROLIFIC_PID=victim&STUDY_ID=st&SESSION_ID=real")
+    client.post(owner.url, {"agree": "on"})
+    enrollment = Enrollment.objects.get()
+    for query in (
+        "?PROLIFIC_PID=victim&STUDY_ID=st&SESSION_ID=guess",
+        "?PROLIFIC_PID=victim&STUDY_ID=other&SESSION_ID=real",
+    ):
+        client.logout()
+        refused = _enter(client, study, query)
+        assert refused.status_code == 403 and b"another session" in refused.content, query
+        follow = client.get(reverse("collection:label", args=[study.slug]))
+        assert follow.status_code == 302 and follow.url.endswith(f"/s/{study.slug}/"), query
+        assert client.get(reverse("collection:done", args=[study.slug])).status_code == 302
+    client.logout()
+    no_session = client.get(
+        reverse("collection:entry", args=[study.slug]) + "?PROLIFIC_PID=victim&STUDY_ID=st"
+    )
+    assert no_session.status_code == 403 and b"no SESSION_ID" in no_session.content
+    assert Enrollment.objects.count() == 1 and Annotator.objects.count() == 1
+    enrollment.refresh_from_db()
+    assert enrollment.prolific_session_id == "real"
+
+
+@pytest.mark.django_db
+def test_the_same_pid_has_a_different_pseudonym_in_each_study(client, stimulus_set):
+    first, second = (study_make(stimulus_set=stimulus_set) for _ in range(2))
+    for study in (first, second):
+        _enter(client, study, "?PROLIFIC_PID=same-person&STUDY_ID=st&SESSION_ID=se")
+    codes = {e.study_id: e.annotator.code for e in Enrollment.objects.select_related("annotator")}
+    hashes = set(Annotator.objects.values_list("external_id_hash", flat=True))
+    assert len(codes) == 2 and len(set(codes.values())) == 2 and len(hashes) == 2
+
+
+@pytest.mark.django_db
+def test_the_raw_pid_is_stored_nowhere(client, study):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+
+    _enter(client, study, "?PROLIFIC_PID=needle-5f3a&STUDY_ID=st&SESSION_ID=se")
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            assert "needle-5f3a" not in repr(cursor.fetchall()), table
+    assert Session.objects.exists()  # the session tables were among those read
+
+
+@pytest.mark.django_db
+def test_unknown_and_not_running_studies_answer_alike(client, stimulus_set):
+    answers = []
+    for status in (Study.Status.DRAFT, Study.Status.PAUSED, Study.Status.CLOSED):
+        study = study_make(stimulus_set=stimulus_set, status=status, title=f"Secret {status}")
+        page = client.get(reverse("collection:entry", args=[study.slug]))
+        assert "Secret" not in page.content.decode()
+        answers.append((page.status_code, page.content))
+    unknown = client.get(reverse("collection:entry", args=["no-such-study"]))
+    assert {a for a in answers} == {(unknown.status_code, unknown.content)}
+    assert unknown.status_code == 404
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from collection.demo import RESEARCHER, demo_researcher_password, demo_seed
+from config.access_log import ACCESS_LOG_FORMAT
 from interventions.models import StimulusSet
 
 GENERATION_WAIT_SECONDS = 120
@@ -19,7 +20,8 @@ def web_command(python: str, port: int) -> list[str]:
     """The demo's gunicorn: two workers on loopback, no control socket (it would be written
     to ~/.gunicorn/, outside the project, and nothing uses it)."""
     web_args = ["config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-    return [python, "-m", "gunicorn", *web_args, "--access-logfile", "-", "--no-control-socket"]
+    log_args = ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
+    return [python, "-m", "gunicorn", *web_args, *log_args, "--no-control-socket"]
 
 
 class Command(BaseCommand):
