@@ -139,7 +139,9 @@ class AnnotatorSums(models.Model):
 
 
 class RefreshState(models.Model):
-    """Where a study's incremental state stands, and its database-backed refresh lock."""
+    """Where a study's incremental state stands. Only a refresh or a rebuild writes this
+    row, under its row lock (its lease lives in RefreshLease, so renewing the lease never
+    touches the row a refresh's snapshot reads)."""
 
     study = models.OneToOneField(
         Study, on_delete=models.CASCADE, primary_key=True, related_name="refresh_state"
@@ -158,18 +160,30 @@ class RefreshState(models.Model):
         help_text="Labels folded so far (corrections not counted, attention checks "
         "counted): what a label budget is compared with.",
     )
-    locked_until = models.DateTimeField(
-        null=True, blank=True, help_text="Database lock: a refresh is in flight until then."
-    )
-    lock_token = models.CharField(max_length=32, blank=True)
-    queued_until = models.DateTimeField(
-        null=True,
-        blank=True,
-        help_text="Database flag: a refresh is queued behind the one in flight until then.",
-    )
     stopped_reason = models.TextField(
         blank=True, help_text="Why the stopping rule paused the study, if it did."
     )
 
     def __str__(self) -> str:
         return f"refresh state of {self.study}"
+
+
+class RefreshLease(models.Model):
+    """The database-backed refresh lease of a study (embedded defaults, no Redis): who
+    holds it until when, and whether a refresh is queued behind it."""
+
+    study = models.OneToOneField(
+        Study, on_delete=models.CASCADE, primary_key=True, related_name="refresh_lease"
+    )
+    held_until = models.DateTimeField(
+        null=True, blank=True, help_text="A refresh holds the study until then unless renewed."
+    )
+    token = models.CharField(max_length=32, blank=True)
+    queued_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A refresh is queued behind the one in flight until then.",
+    )
+
+    def __str__(self) -> str:
+        return f"refresh lease of {self.study}"

@@ -102,6 +102,17 @@ def labels_uncovered(*, state: RefreshState) -> bool:
     ).exists()
 
 
+def studies_with_pending_labels() -> list[int]:
+    """Studies one of whose pending ids (a label that had not committed when a refresh
+    moved the watermark past it) has committed since: their sums miss that label."""
+    studies = []
+    for study_id, pending in RefreshState.objects.values_list("study_id", "pending_ids"):
+        ids = [entry[0] for entry in pending or []]
+        if ids and Label.objects.filter(study_id=study_id, pk__in=ids).exists():
+            studies.append(study_id)
+    return studies
+
+
 def label_count(*, study_id: int) -> int:
     """Labels of the study, corrections not counted (as a label budget counts them)."""
     return Label.objects.filter(study_id=study_id, supersedes__isnull=True).count()

@@ -3,17 +3,37 @@
 
 Locking: every write to a study's sums runs in one transaction that first locks the
 study's RefreshState row (SELECT ... FOR UPDATE), so an incremental refresh and a full
-rebuild of the same study never interleave. The coalescing lock in ``analysis.coalesce``
+rebuild of the same study never interleave. The coalescing lease in ``analysis.coalesce``
 sits above this and keeps workers from queueing on the row lock.
+
+Why a refresh cannot miss a label. Label ids come from one sequence and are drawn before
+commit, so ids commit out of order. A refresh reads, in ONE snapshot (REPEATABLE READ on
+PostgreSQL; a SQLite transaction is one snapshot already): the study's labels past its
+watermark and its pending ids, and every id present in the range the watermark moves
+over. In that one snapshot each id up to the new watermark is either visible (folded if
+the study's, skipped if another study's) or not (still uncommitted, or rolled back): the
+invisible ones are recorded as pending and re-read by every later refresh until they
+appear or expire. A label that commits while the refresh runs is invisible to it, so it
+is pending (id at or below the new watermark) or past the watermark; either way the next
+refresh folds it, and the sweep asks for that refresh if no message does. Reading the
+two in separate READ COMMITTED statements, as before, let a label commit between them
+and be taken as present but never folded. A full rebuild reads all labels and the
+present ids in one snapshot the same way. A snapshot that meets a concurrent update of
+the RefreshState row fails with a serialization error and is retried from the start.
 """
 
+import functools
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import TypeVar
 
 import numpy as np
+import psycopg
 from celery import current_app
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,6 +49,7 @@ from analysis.selectors import (
     label_range,
     labels_to_fold,
     labels_uncovered,
+    studies_with_pending_labels,
     study_interventions,
 )
 from analysis.snapshots import snapshots_store
@@ -36,6 +57,7 @@ from analysis.stopping import study_stopping_apply
 from collection.models import Study
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REFRESH_TASK = "analysis.refresh_study"
 # A label id below the watermark that is still missing after this long was rolled back.
@@ -97,8 +119,45 @@ def _pending(state: RefreshState, low: int, high: int, now: float) -> list[list]
 
 
 def _state_locked(study_id: int) -> RefreshState:
-    RefreshState.objects.get_or_create(study_id=study_id)
     return RefreshState.objects.select_for_update().get(study_id=study_id)
+
+
+SNAPSHOT_ATTEMPTS = 5
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """A transaction whose reads all see one snapshot of the database. Nested in an outer
+    transaction (tests, shell) it joins that one, whose reads already agree with each
+    other unless other connections commit meanwhile."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def _serialization_failure(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, psycopg.errors.SerializationFailure)
+
+
+def _retry_on_conflict(function: Callable[..., T]) -> Callable[..., T]:
+    """Run a snapshot transaction again when PostgreSQL refuses it for a concurrent update
+    of the rows it locks (another refresh or rebuild of the same study got there first)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+            try:
+                return function(*args, **kwargs)
+            except OperationalError as error:
+                if not _serialization_failure(error) or attempt == SNAPSHOT_ATTEMPTS:
+                    raise
+                logger.info("%s: concurrent update, attempt %d", function.__name__, attempt)
+        raise AssertionError("unreachable")
+
+    return wrapper
 
 
 def _apply(study_id: int, deltas: dict, watermark: int) -> None:
@@ -142,6 +201,7 @@ def _run_store(run: RefreshRun, *, snapshot: bool) -> list[Estimate]:
     return estimates
 
 
+@_retry_on_conflict
 def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None:
     """Fold the study's labels past its watermark into the sums and store a snapshot.
 
@@ -152,7 +212,8 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
     if study is None:
         return None
     started = timezone.now()
-    with transaction.atomic():
+    RefreshState.objects.get_or_create(study_id=study_id)
+    with _one_snapshot():
         state = _state_locked(study_id)
         pending_ids = [entry[0] for entry in state.pending_ids]
         labels = labels_to_fold(study_id=study_id, after=state.watermark, also=pending_ids)
@@ -242,6 +303,7 @@ def _drift(stored: dict, rebuilt: dict) -> float:
     return worst
 
 
+@_retry_on_conflict
 def study_sums_rebuild(*, study_id: int, trigger: str = "schedule") -> RefreshRun | None:
     """Rebuild the study's sums from every current label, record how far the incremental
     state had drifted, replace it, and store a snapshot if anything changed."""
@@ -249,7 +311,8 @@ def study_sums_rebuild(*, study_id: int, trigger: str = "schedule") -> RefreshRu
     if study is None:
         return None
     started = timezone.now()
-    with transaction.atomic():
+    RefreshState.objects.get_or_create(study_id=study_id)
+    with _one_snapshot():
         state = _state_locked(study_id)
         old = state.watermark
         first, last = label_range(study_id=study_id)
@@ -303,15 +366,18 @@ def studies_rebuild(*, trigger: str = "schedule") -> list[RefreshRun]:
 
 def refresh_sweep(*, min_age_seconds: float = 30) -> list[int]:
     """Enqueue a refresh for every study with labels older than ``min_age_seconds`` that
-    its sums do not cover yet: their refresh was missed (the broker was down at commit).
-    The younger ones are left to the refresh their own commit enqueued."""
+    its sums do not cover yet (their refresh was missed: the broker was down at commit, or
+    the worker died), and for every study with a pending label that has committed since.
+    The younger ones are left to the refresh their own commit enqueued. Sending needs no
+    lease: a study whose lease a dead worker held gets through once it expires."""
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
-    missed = list(
+    past_watermark = (
         Study.objects.annotate(covered=Coalesce(F("refresh_state__watermark"), Value(0)))
         .filter(labels__pk__gt=F("covered"), labels__created_at__lt=cutoff)
         .values_list("pk", flat=True)
         .distinct()
     )
+    missed = sorted({*past_watermark, *studies_with_pending_labels()})
     for study_id in missed:
         current_app.send_task(REFRESH_TASK, args=[study_id], kwargs={"trigger": "sweep"})
     if missed:

@@ -1,23 +1,40 @@
 """Celery adapters: ids in, one service call, retries and time limits here."""
 
+import logging
+
 from celery import shared_task
 
+from analysis.coalesce import queued_clear
 from analysis.services import refresh_sweep, studies_rebuild, study_refresh_request
 from collection.refresh import refresh_pending_clear
 
-# The refresh queued behind one in flight for its study asks again this much later.
-BUSY_RETRY_SECONDS = 0.25
+logger = logging.getLogger(__name__)
+
+# The refresh queued behind one in flight asks again after 0.25 s, doubling up to 5 s: it
+# outwaits a refresh in flight, and the lease of a dead worker (15 s), many times over.
+BUSY_RETRY_FIRST_SECONDS = 0.25
+BUSY_RETRY_MAX_SECONDS = 5.0
+BUSY_RETRIES = 30
 
 
-@shared_task(name="analysis.refresh_study", bind=True, acks_late=True, max_retries=None)
+def busy_countdown(retries: int) -> float:
+    return min(BUSY_RETRY_FIRST_SECONDS * 2**retries, BUSY_RETRY_MAX_SECONDS)
+
+
+@shared_task(name="analysis.refresh_study", bind=True, acks_late=True, max_retries=BUSY_RETRIES)
 def refresh_study(self, study_id: int, trigger: str = "label", queued: bool = False) -> str:
     # Before any label is read: a label committed from here on sends its own message.
     refresh_pending_clear(study_id=study_id)
     outcome = study_refresh_request(study_id=study_id, trigger=trigger, queued=queued)
-    if outcome == "busy":
-        kwargs = {"trigger": trigger, "queued": True}
-        raise self.retry(countdown=BUSY_RETRY_SECONDS, kwargs=kwargs)
-    return outcome
+    if outcome != "busy":
+        return outcome
+    if self.request.retries >= BUSY_RETRIES:
+        # Let the next label queue a refresh again; the sweep covers what is left.
+        queued_clear(study_id=study_id)
+        logger.warning("study %s: refresh gave up after %d retries", study_id, BUSY_RETRIES)
+        return "gave-up"
+    kwargs = {"trigger": trigger, "queued": True}
+    raise self.retry(countdown=busy_countdown(self.request.retries), kwargs=kwargs)
 
 
 @shared_task(name="analysis.refresh_sweep", acks_late=True)

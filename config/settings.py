@@ -163,7 +163,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A message whose worker died before acknowledging it (acks_late) comes back after
+    # this long: just past the longest a task may run (CELERY_TASK_TIME_LIMIT, 600 s), so
+    # no live task is run twice and a dead one's work resumes within 11 minutes. (Missed
+    # refreshes are caught sooner by the minute sweep.)
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 660}
     # Sessions are read on every annotator request: from Redis, with the database as
     # the durable copy. Without Redis they stay database-only (a per-process cache would
     # let one process serve a session another has flushed).

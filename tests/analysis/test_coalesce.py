@@ -53,3 +53,38 @@ def test_the_lock_of_one_study_does_not_block_another(backend, study):
     # Released on exit: the study can be locked again.
     with refresh_lock(study_id=study.pk) as again:
         assert again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_outlives_its_term_while_the_owner_runs_and_frees_on_exit(
+    backend, study, monkeypatch
+):
+    import time
+
+    from analysis import coalesce
+
+    monkeypatch.setattr(coalesce, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(coalesce, "HEARTBEAT_SECONDS", 0.2)
+    with refresh_lock(study_id=study.pk) as held:
+        assert held
+        holder = coalesce.lease_holder(study_id=study.pk)
+        deadline = time.monotonic() + 3.0  # three terms of the lease
+        while time.monotonic() < deadline:
+            with refresh_lock(study_id=study.pk) as rival:
+                assert not rival
+            assert coalesce.lease_holder(study_id=study.pk) == holder
+            time.sleep(0.1)
+    assert coalesce.lease_holder(study_id=study.pk) is None
+    with refresh_lock(study_id=study.pk) as again:
+        assert again
+
+
+def test_a_queued_refresh_outwaits_a_dead_workers_lease_and_its_retries_are_bounded():
+    from analysis.coalesce import LEASE_SECONDS, QUEUED_SECONDS
+    from analysis.tasks import BUSY_RETRIES, BUSY_RETRY_MAX_SECONDS, busy_countdown
+
+    waits = [busy_countdown(r) for r in range(BUSY_RETRIES)]
+    assert waits == sorted(waits) and max(waits) == BUSY_RETRY_MAX_SECONDS
+    assert sum(waits) > 4 * LEASE_SECONDS
+    # Each retry renews the queued flag before it could lapse.
+    assert BUSY_RETRY_MAX_SECONDS < QUEUED_SECONDS

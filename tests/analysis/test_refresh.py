@@ -193,6 +193,18 @@ def test_a_label_committed_late_below_the_watermark_is_still_folded(study):
 
 
 @pytest.mark.django_db
+def test_the_sweep_asks_for_a_refresh_when_a_pending_label_commits(study):
+    label_study(study, annotators=3, rng=np.random.default_rng(12))
+    late = Label.objects.filter(study=study).order_by("pk")[3]
+    fields = {f.attname: getattr(late, f.attname) for f in Label._meta.concrete_fields}
+    late.delete()
+    study_refresh(study_id=study.pk)
+    assert refresh_sweep(min_age_seconds=0) == []  # nothing uncovered yet
+    Label.objects.create(**fields)  # the late label commits below the watermark
+    assert refresh_sweep(min_age_seconds=3600) == [study.pk]
+
+
+@pytest.mark.django_db
 def test_the_periodic_rebuild_covers_every_study_with_labels(study):
     other = study_make(stimulus_set=study.stimulus_sets.first(), slug="other")
     study_make(stimulus_set=study.stimulus_sets.first(), slug="empty")

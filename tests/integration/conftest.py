@@ -83,11 +83,15 @@ def process_stop(worker: Worker) -> None:
         worker.process.kill()
 
 
-def worker_start() -> Worker:
-    """A worker on this test's queue; ``--purge`` drops what earlier tests left queued."""
+def worker_start(*, purge: bool = True) -> Worker:
+    """A worker on this test's queue; ``--purge`` drops what earlier tests left queued
+    (``purge=False`` for a worker taking over from one this test killed)."""
     require_postgres_and_redis()
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"]
-    command += ["--loglevel=INFO", "--purge", "--without-gossip", "--without-mingle"]
+    # One slot, as each prefork child has: a solo worker of the default concurrency (one
+    # per CPU) would also reserve a message it cannot start, hiding it from other workers.
+    command += ["--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    command += ["--purge"] if purge else []
     command += ["-n", f"test-{os.getpid()}@%h"]
     return process_start(command, ready=" ready.", what="Celery worker")
 
