@@ -53,8 +53,28 @@ class Estimate(models.Model):
     subgroup = models.CharField(
         max_length=200, default="all", help_text="'all', or covariate=value for a subgroup."
     )
+
+    Weighting = Study.Estimand  # the study setting each row records
+
     estimator = models.CharField(
-        max_length=50, help_text="Estimator and variance, e.g. 'hajek-wls/cr1'."
+        max_length=50, help_text="Estimator and variance, e.g. 'hajek-wls/cr2-bm'."
+    )
+    weighting = models.CharField(
+        max_length=10,
+        choices=Weighting.choices,
+        default=Weighting.LABEL,
+        help_text="Which average the row's point, interval and sequence all estimate.",
+    )
+    df = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Degrees of freedom of the t reference of the interval and p-value "
+        "(empty: normal).",
+    )
+    note = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why a figure is missing, e.g. too few annotators for a p-value.",
     )
     n_labels = models.PositiveIntegerField()
     n_annotators = models.PositiveIntegerField()
@@ -64,12 +84,16 @@ class Estimate(models.Model):
     )
     ci_low = models.FloatField(null=True, help_text="95% confidence interval, lower end.")
     ci_high = models.FloatField(null=True, help_text="95% confidence interval, upper end.")
-    p_value = models.FloatField(null=True, help_text="Two-sided p-value against no effect.")
+    p_value = models.FloatField(
+        null=True,
+        help_text="Two-sided p-value against no effect; empty below the study's minimum "
+        "annotators or when not estimable.",
+    )
     cs_low = models.FloatField(
         null=True,
         blank=True,
-        help_text="Anytime-valid confidence sequence (normal mixture on annotator-level "
-        "means, level 1 - alpha of the stopping rule), lower end, on the effect scale.",
+        help_text="Anytime-valid confidence sequence (asymptotic, on this row's estimand, "
+        "level 1 - alpha of the stopping rule), lower end, on the effect scale.",
     )
     cs_high = models.FloatField(
         null=True, blank=True, help_text="Anytime-valid confidence sequence, upper end."
@@ -77,18 +101,19 @@ class Estimate(models.Model):
     p_always_valid = models.FloatField(
         null=True,
         blank=True,
-        help_text="Always-valid p-value against no effect, from the same mixture martingale.",
+        help_text="Always-valid p-value against no effect: the smallest alpha whose "
+        "sequence excludes 0.",
     )
     p_holm = models.FloatField(
         null=True,
         blank=True,
-        help_text="Subgroups: p-value adjusted by Holm across this intervention's subgroups.",
+        help_text="p-value adjusted by Holm within its family: one question's levels "
+        "(subgroups) or the study's interventions (whole-sample rows).",
     )
     p_bh = models.FloatField(
         null=True,
         blank=True,
-        help_text="Subgroups: p-value adjusted by Benjamini-Hochberg across this "
-        "intervention's subgroups.",
+        help_text="p-value adjusted by Benjamini-Hochberg within the same family.",
     )
     watermark = models.BigIntegerField(help_text="Largest label id included in this snapshot.")
     run = models.ForeignKey(
@@ -111,7 +136,8 @@ class Estimate(models.Model):
 class AnnotatorSums(models.Model):
     """Sufficient statistics of one annotator's labels on one intervention of a study.
 
-    With w = 1/propensity, s = 2L - 1 and y the outcome, the fields are the sums of w, w s,
+    With w the label's weight (1: see analysis.selectors), s = 2L - 1 and y the outcome
+    under the study's tie and strength settings, the fields are the sums of w, w s,
     w y and w s y and the label count: exactly the ClusterSums of the effect regression
     for this annotator (X'WX = [[sum w, sum w s], [sum w s, sum w]]). Adding a label
     changes one row, so a refresh reads one row per annotator, not every label.
@@ -121,10 +147,10 @@ class AnnotatorSums(models.Model):
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="+")
     n = models.PositiveIntegerField(help_text="Current labels (attention checks excluded).")
-    sum_w = models.FloatField(help_text="Sum of 1/propensity.")
-    sum_ws = models.FloatField(help_text="Sum of (2L - 1)/propensity.")
-    sum_wy = models.FloatField(help_text="Sum of y/propensity.")
-    sum_wsy = models.FloatField(help_text="Sum of (2L - 1) y/propensity.")
+    sum_w = models.FloatField(help_text="Sum of the weights w.")
+    sum_ws = models.FloatField(help_text="Sum of w (2L - 1).")
+    sum_wy = models.FloatField(help_text="Sum of w y.")
+    sum_wsy = models.FloatField(help_text="Sum of w (2L - 1) y.")
     watermark = models.BigIntegerField(help_text="Largest label id folded into this row.")
 
     class Meta:
@@ -162,6 +188,19 @@ class RefreshState(models.Model):
     )
     stopped_reason = models.TextField(
         blank=True, help_text="Why the stopping rule paused the study, if it did."
+    )
+    outcome_rule = models.CharField(
+        max_length=30,
+        blank=True,
+        help_text="The ties/strength settings the sums were built with; a change rebuilds.",
+    )
+    cs_rho = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Mixing parameter of the confidence sequences, fixed at the first refresh.",
+    )
+    cs_alpha = models.FloatField(
+        null=True, blank=True, help_text="Their level 1 - alpha, fixed at the first refresh."
     )
 
     def __str__(self) -> str:

@@ -9,17 +9,45 @@ from analysis.estimators.sums import ClusterSums
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from annotators.models import CovariateResponse
 from collection.models import Label, Study
+from collection.outcomes import label_outcome
 from interventions.models import Intervention
 
 # What the effect regression needs of a label, in this order.
 LABEL_FIELDS = (
     "pk",
-    "outcome",
+    "choice",
+    "strength",
     "assignment__treated_on_left",
-    "assignment__propensity",
     "assignment__annotator_id",
     "assignment__stimulus__treatment",
 )
+
+# Weights. Every label weighs 1, not 1/propensity. The logged propensity is the per-draw
+# probability of the exact stimulus, which includes 1/(stimuli still available in the
+# cell) and so shrinks as the pool fills: weighting by it varied 10-33x within a cell and
+# cost 15-25% variance. It is not what makes the estimate unbiased. Every design draws the
+# stimulus uniformly among the available ones of its cell and caps each at k labels, so
+# each stimulus of an intervention has the same inclusion probability, and the side is
+# randomised with marginal probability 1/2 (Bernoulli, or permuted blocks): the plain
+# label average is then unbiased for the effect averaged over the intervention's stimuli
+# with position balanced. Which intervention a draw serves never enters one
+# intervention's estimate. Propensities stay logged for audits and exports.
+LABEL_WEIGHT = 1.0
+
+
+def outcome_rule(study: Study) -> str:
+    """The settings that define y, as stored beside the sums (a change rebuilds them)."""
+    return f"ties={study.ties};strength={study.strength}"
+
+
+def _y(study: Study, choice: str, strength: int, treated_on_left: bool) -> float | None:
+    return label_outcome(
+        choice=choice,
+        strength=strength,
+        treated_on_left=treated_on_left,
+        ties=study.ties,
+        strength_mode=study.strength,
+    )
 
 
 @dataclass(frozen=True)
@@ -27,61 +55,89 @@ class LabelArrays:
     label_id: np.ndarray
     outcome: np.ndarray
     treated_on_left: np.ndarray
-    propensity: np.ndarray
+    weight: np.ndarray
     annotator: np.ndarray
     treatments: list[dict[str, int]]
 
 
-def label_arrays(*, study_id: int) -> LabelArrays:
+def label_arrays(*, study: Study) -> LabelArrays:
     """Current labels of a study (a superseded label is replaced by its correction),
-    attention checks excluded, in label-id order."""
-    rows = list(
-        Label.objects.filter(
-            study_id=study_id,
-            superseded_by__isnull=True,
-            assignment__stimulus__is_attention_check=False,
-        )
-        .order_by("pk")
-        .values_list(*LABEL_FIELDS)
-    )
+    attention checks and labels the study's tie setting leaves out excluded, in label-id
+    order, with y under the study's settings (``collection.outcomes``)."""
+    rows = Label.objects.filter(
+        study_id=study.pk,
+        superseded_by__isnull=True,
+        assignment__stimulus__is_attention_check=False,
+    ).order_by("pk")
+    kept = [
+        (r[0], y, r[3], r[4], r[5])
+        for r in rows.values_list(*LABEL_FIELDS)
+        if (y := _y(study, r[1], r[2], r[3])) is not None
+    ]
     return LabelArrays(
-        label_id=np.array([r[0] for r in rows], dtype=np.int64),
-        outcome=np.array([r[1] for r in rows], dtype=float),
-        treated_on_left=np.array([r[2] for r in rows], dtype=bool),
-        propensity=np.array([r[3] for r in rows], dtype=float),
-        annotator=np.array([r[4] for r in rows], dtype=np.int64),
-        treatments=[r[5] for r in rows],
+        label_id=np.array([r[0] for r in kept], dtype=np.int64),
+        outcome=np.array([r[1] for r in kept], dtype=float),
+        treated_on_left=np.array([r[2] for r in kept], dtype=bool),
+        weight=np.full(len(kept), LABEL_WEIGHT),
+        annotator=np.array([r[3] for r in kept], dtype=np.int64),
+        treatments=[r[4] for r in kept],
     )
 
 
 @dataclass(frozen=True)
 class NewLabel:
     pk: int
-    outcome: float
+    outcome: float | None  # None: left out under the study's settings (a tie, excluded)
     treated_on_left: bool
-    propensity: float
     annotator_id: int
     treatment: dict[str, int]
     is_attention_check: bool
     supersedes_id: int | None
     supersedes_outcome: float | None
+    weight: float = LABEL_WEIGHT
 
 
-def labels_to_fold(*, study_id: int, after: int, also: list[int]) -> list[NewLabel]:
+def labels_to_fold(*, study: Study, after: int, also: list[int]) -> list[NewLabel]:
     """Every label of the study past the watermark ``after`` plus the listed late ids,
     superseded or not (a correction is folded as its own row minus the one it replaces),
-    in id order."""
+    in id order, with y under the study's settings."""
     rows = (
-        Label.objects.filter(Q(pk__gt=after) | Q(pk__in=also), study_id=study_id)
+        Label.objects.filter(Q(pk__gt=after) | Q(pk__in=also), study_id=study.pk)
         .order_by("pk")
         .values_list(
             *LABEL_FIELDS,
             "assignment__stimulus__is_attention_check",
             "supersedes_id",
-            "supersedes__outcome",
+            "supersedes__choice",
+            "supersedes__strength",
         )
     )
-    return [NewLabel(*row) for row in rows]
+    return [
+        NewLabel(
+            pk=pk,
+            outcome=_y(study, choice, strength, left),
+            treated_on_left=left,
+            annotator_id=annotator_id,
+            treatment=treatment,
+            is_attention_check=check,
+            supersedes_id=supersedes_id,
+            supersedes_outcome=(
+                None if old_choice is None else _y(study, old_choice, old_strength, left)
+            ),
+        )
+        for (
+            pk,
+            choice,
+            strength,
+            left,
+            annotator_id,
+            treatment,
+            check,
+            supersedes_id,
+            old_choice,
+            old_strength,
+        ) in rows
+    ]
 
 
 def label_ids_present(*, low: int, high: int) -> set[int]:

@@ -49,6 +49,7 @@ from analysis.selectors import (
     label_range,
     labels_to_fold,
     labels_uncovered,
+    outcome_rule,
     studies_with_pending_labels,
     study_interventions,
 )
@@ -66,7 +67,7 @@ FIELDS = ("n", "sum_w", "sum_ws", "sum_wy", "sum_wsy")
 
 
 def _contribution(label: NewLabel, outcome: float) -> np.ndarray:
-    w = 1.0 / label.propensity
+    w = label.weight
     s = 1.0 if label.treated_on_left else -1.0
     return np.array([1.0, w, w * s, w * outcome, w * s * outcome])
 
@@ -93,7 +94,8 @@ def _fold(
                 continue
             key = (names[name], label.annotator_id)
             delta = deltas.setdefault(key, np.zeros(5))
-            delta += _contribution(label, label.outcome)
+            if label.outcome is not None:
+                delta += _contribution(label, label.outcome)
             if replaced_folded and label.supersedes_outcome is not None:
                 delta -= _contribution(label, label.supersedes_outcome)
     return deltas, sum(label.supersedes_id is None for label in labels)
@@ -212,11 +214,14 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
     if study is None:
         return None
     started = timezone.now()
-    RefreshState.objects.get_or_create(study_id=study_id)
+    state, _ = RefreshState.objects.get_or_create(study_id=study_id)
+    if state.outcome_rule and state.outcome_rule != outcome_rule(study):
+        # The tie or strength setting changed: every stored sum is on the old scale.
+        return study_sums_rebuild(study_id=study_id, trigger="settings")
     with _one_snapshot():
         state = _state_locked(study_id)
         pending_ids = [entry[0] for entry in state.pending_ids]
-        labels = labels_to_fold(study_id=study_id, after=state.watermark, also=pending_ids)
+        labels = labels_to_fold(study=study, after=state.watermark, also=pending_ids)
         if not labels:
             return None
         old = state.watermark
@@ -228,7 +233,8 @@ def study_refresh(*, study_id: int, trigger: str = "label") -> RefreshRun | None
         state.pending_ids = _pending(state, low, new, time.time())
         state.watermark = new
         state.labels_total += counted
-        state.save(update_fields=["watermark", "pending_ids", "labels_total"])
+        state.outcome_rule = outcome_rule(study)
+        state.save(update_fields=["watermark", "pending_ids", "labels_total", "outcome_rule"])
         _apply(study_id, deltas, new)
         run = RefreshRun(
             study=study,
@@ -276,11 +282,11 @@ def _stored_sums(study_id: int) -> dict[tuple[int, int], np.ndarray]:
 
 
 def _rebuilt_sums(study: Study) -> dict[tuple[int, int], np.ndarray]:
-    data = label_arrays(study_id=study.pk)
+    data = label_arrays(study=study)
     sums: dict[tuple[int, int], np.ndarray] = {}
     for intervention in study_interventions(study=study):
         mask = np.array([t.get(intervention.name) == 1 for t in data.treatments], dtype=bool)
-        w = 1.0 / data.propensity[mask]
+        w = data.weight[mask]
         s = 2.0 * data.treated_on_left[mask] - 1.0
         y = data.outcome[mask]
         ids, index = np.unique(data.annotator[mask], return_inverse=True)
@@ -322,7 +328,8 @@ def study_sums_rebuild(*, study_id: int, trigger: str = "schedule") -> RefreshRu
         state.pending_ids = _pending(state, old or max(0, first - 1), new, time.time())
         state.watermark = new
         state.labels_total = label_count(study_id=study_id)
-        state.save(update_fields=["watermark", "pending_ids", "labels_total"])
+        state.outcome_rule = outcome_rule(study)
+        state.save(update_fields=["watermark", "pending_ids", "labels_total", "outcome_rule"])
         AnnotatorSums.objects.filter(study_id=study_id).delete()
         AnnotatorSums.objects.bulk_create(
             AnnotatorSums(

@@ -13,14 +13,20 @@ key                    meaning                                                 d
                        narrower than this (effect scale, e.g. 0.05)
 ``label_budget``       stop once the study has this many labels (corrections   none
                        not counted, attention checks counted)
-``alpha``              1 - level of the confidence sequences                   0.05
-``planned_annotators`` where the sequences are tuned to be tightest (rho)      see below
+``alpha``              1 - level of the confidence sequences (fixed at the      0.05
+                       study's first refresh)
+``planned_annotators`` where the sequences are tuned to be tightest (rho;      see below
+                       fixed at the study's first refresh)
 =====================  ======================================================  =========
 
 ``planned_annotators`` defaults to label_target / labels_per_annotator when the study
 has a label target, else 100. Any one satisfied condition pauses the study (through
-``collection.services.study_pause``) and emails the owners once. The sequences are
-anytime-valid, so checking after every refresh does not inflate the error rate.
+``collection.services.study_pause``) and emails the owners once. The sequences are the
+asymptotic confidence sequences of each whole-sample row, on the study's estimand
+(``analysis.estimators.confseq.asymptotic_cs``), shown from 20 annotators and from the
+study's ``min_annotators``; ``alpha`` and ``planned_annotators`` are read once, at the
+study's first refresh (``analysis.snapshots.monitoring_plan``). They are anytime-valid,
+so checking after every refresh does not inflate the error rate.
 """
 
 import logging

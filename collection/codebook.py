@@ -20,6 +20,11 @@ def codebook() -> dict[str, str]:
         "prompt": _help(Prompt, "text"),
         "chosen": "Text of the response the annotator preferred.",
         "rejected": "Text of the response the annotator did not prefer.",
+        "weight": "Weight of this row: 1 for a clear preference; a tie counted as half or a "
+        "graded preference is two rows, treated chosen with weight y and control chosen "
+        "with weight 1 - y, so a weighted trainer learns the same outcome as the analysis.",
+        "y": "Outcome of the label under the study's tie and strength settings: 1 treated "
+        "preferred, 0 control preferred, in between for ties and graded strength.",
         "study": _help(Study, "slug"),
         "label_id": "Id of the label (unique; later labels have larger ids).",
         "stimulus_id": "Id of the stimulus (the prompt and its pair of responses).",
@@ -30,7 +35,8 @@ def codebook() -> dict[str, str]:
         "(an imported pair).",
         "chosen_is_treated": "True if the preferred response is the treated one.",
         "treated_on_left": _help(Assignment, "treated_on_left"),
-        "choice": "Side the annotator picked: left or right (ties are not exported).",
+        "choice": "Side the annotator picked: left, right or tie (a tie is left out when "
+        "the study excludes ties).",
         "strength": _help(Label, "strength"),
         "rationale": _help(Label, "rationale"),
         "time_on_task_ms": _help(Label, "time_on_task_ms"),

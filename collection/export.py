@@ -6,15 +6,22 @@ from collections.abc import Iterator
 
 from annotators.models import CovariateResponse
 from collection.models import Label, Study
+from collection.outcomes import label_outcome
 
 EXPORT_CHUNK = 1000
 
 
 def dataset_rows(*, study: Study) -> Iterator[dict[str, object]]:
-    """One row per current (not superseded) label, in label order.
+    """Rows for every current (not superseded) label, in label order, with the outcome y
+    the live estimates use (``collection.outcomes``: the study's tie and strength
+    settings).
 
-    Ties are left out: TRL's format has no way to say neither side won. Attention checks
-    are included and flagged so a trainer can drop them.
+    A label with y = 1 or 0 is one row of weight 1. A label with y strictly between (a tie
+    counted as half, a graded preference) is two rows, treated chosen with weight y and
+    control chosen with weight 1 - y: TRL's format cannot say "neither side", and a
+    trainer that uses ``weight`` then learns exactly the estimand on the results page.
+    A tie the study leaves out is left out here too. Attention checks are included and
+    flagged so a trainer can drop them.
     """
     covariates: dict[int, object] = {}
     if study.covariate_schema_id:
@@ -25,7 +32,6 @@ def dataset_rows(*, study: Study) -> Iterator[dict[str, object]]:
         )
     labels = (
         Label.objects.filter(study=study, superseded_by__isnull=True)
-        .exclude(choice=Label.Choice.TIE)
         .select_related(
             "assignment__annotator",
             "assignment__stimulus__prompt",
@@ -36,42 +42,67 @@ def dataset_rows(*, study: Study) -> Iterator[dict[str, object]]:
     )
     for label in labels.iterator(chunk_size=EXPORT_CHUNK):
         assignment = label.assignment
-        stimulus = assignment.stimulus
-        treated_won = label.outcome == 1.0
-        winner, loser = (
-            (stimulus.treated, stimulus.control)
-            if treated_won
-            else (stimulus.control, stimulus.treated)
+        y = label_outcome(
+            choice=label.choice,
+            strength=label.strength,
+            treated_on_left=assignment.treated_on_left,
+            ties=study.ties,
+            strength_mode=study.strength,
         )
-        yield {
-            "prompt": stimulus.prompt.text,
-            "chosen": winner.text,
-            "rejected": loser.text,
-            "study": study.slug,
-            "label_id": label.pk,
-            "stimulus_id": stimulus.pk,
-            "cell": stimulus.cell,
-            "treatment": stimulus.treatment,
-            "provenance": stimulus.provenance,
-            # What each intervention recorded, e.g. which side carries a factual error.
-            "intervention_details": stimulus.details,
-            "chosen_is_treated": treated_won,
-            "treated_on_left": assignment.treated_on_left,
-            "choice": label.choice,
-            "strength": label.strength,
-            "rationale": label.rationale,
-            "time_on_task_ms": label.time_on_task_ms,
-            "annotator": assignment.annotator.code,
-            "covariates": covariates.get(assignment.annotator_id),
-            "propensity": assignment.propensity,
-            "p_stimulus": assignment.p_stimulus,
-            "p_order": assignment.p_order,
-            "design": assignment.design_name,
-            "design_version": assignment.design_version,
-            "is_attention_check": stimulus.is_attention_check,
-            "served_at": assignment.served_at.isoformat(),
-            "labelled_at": label.created_at.isoformat(),
-        }
+        if y is None:
+            continue
+        for treated_won, weight in ((True, y), (False, 1.0 - y)):
+            if weight > 0:
+                yield _row(study, label, covariates, y=y, treated_won=treated_won, weight=weight)
+
+
+def _row(
+    study: Study,
+    label: Label,
+    covariates: dict[int, object],
+    *,
+    y: float,
+    treated_won: bool,
+    weight: float,
+) -> dict[str, object]:
+    assignment = label.assignment
+    stimulus = assignment.stimulus
+    winner, loser = (
+        (stimulus.treated, stimulus.control)
+        if treated_won
+        else (stimulus.control, stimulus.treated)
+    )
+    return {
+        "prompt": stimulus.prompt.text,
+        "chosen": winner.text,
+        "rejected": loser.text,
+        "weight": weight,
+        "y": y,
+        "study": study.slug,
+        "label_id": label.pk,
+        "stimulus_id": stimulus.pk,
+        "cell": stimulus.cell,
+        "treatment": stimulus.treatment,
+        "provenance": stimulus.provenance,
+        # What each intervention recorded, e.g. which side carries a factual error.
+        "intervention_details": stimulus.details,
+        "chosen_is_treated": treated_won,
+        "treated_on_left": assignment.treated_on_left,
+        "choice": label.choice,
+        "strength": label.strength,
+        "rationale": label.rationale,
+        "time_on_task_ms": label.time_on_task_ms,
+        "annotator": assignment.annotator.code,
+        "covariates": covariates.get(assignment.annotator_id),
+        "propensity": assignment.propensity,
+        "p_stimulus": assignment.p_stimulus,
+        "p_order": assignment.p_order,
+        "design": assignment.design_name,
+        "design_version": assignment.design_version,
+        "is_attention_check": stimulus.is_attention_check,
+        "served_at": assignment.served_at.isoformat(),
+        "labelled_at": label.created_at.isoformat(),
+    }
 
 
 def dataset_jsonl(*, study: Study) -> Iterator[str]:

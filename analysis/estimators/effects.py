@@ -7,6 +7,10 @@ from scipy import stats
 
 from analysis.estimators.wls import Vcov, WLSFit, wls_cluster
 
+# A standard error this small relative to the outcome scale [0, 1] is no measured
+# variation (e.g. two annotators who answered identically), not precision.
+SE_FLOOR = 1e-10
+
 
 @dataclass(frozen=True)
 class Effect:
@@ -15,6 +19,11 @@ class Effect:
     ci_low: float
     ci_high: float
     p_value: float
+    df: float = float("inf")  # degrees of freedom of the t reference (inf: normal)
+
+    @property
+    def estimable(self) -> bool:
+        return bool(np.isfinite(self.se))
 
 
 @dataclass(frozen=True)
@@ -26,11 +35,20 @@ class AttributeEffect:
 
 
 def normal_effect(point: float, se: float, null: float, level: float) -> Effect:
-    z = stats.norm.ppf(0.5 + level / 2)
-    if not np.isfinite(se) or se <= 0:
-        return Effect(point, float("nan"), float("nan"), float("nan"), float("nan"))
-    p = 2 * stats.norm.sf(abs(point - null) / se)
-    return Effect(point, se, point - z * se, point + z * se, float(p))
+    return t_effect(point, se, null, level, df=float("inf"))
+
+
+def t_effect(point: float, se: float, null: float, level: float, *, df: float) -> Effect:
+    """Interval and p-value from a t reference with ``df`` degrees of freedom (normal when
+    df is infinite). A missing, zero or vanishing standard error (below SE_FLOOR) is not
+    estimable: se, interval and p-value are NaN, never p = 0."""
+    nan = float("nan")
+    if not np.isfinite(se) or se <= SE_FLOOR or not df > 0:
+        return Effect(point, nan, nan, nan, nan, df)
+    reference = stats.norm if np.isinf(df) else stats.t(df)
+    q = float(reference.ppf(0.5 + level / 2))
+    p = 2 * float(reference.sf(abs(point - null) / se))
+    return Effect(point, se, point - q * se, point + q * se, p, df)
 
 
 def attribute_effect(

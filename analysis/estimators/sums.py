@@ -9,12 +9,13 @@ to rounding.
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from analysis.estimators.effects import AttributeEffect, effect_from_fit
+from analysis.estimators.effects import AttributeEffect, Effect, effect_from_fit, t_effect
 from analysis.estimators.grouping import factorize
-from analysis.estimators.wls import Vcov, WLSFit, cluster_sandwich
+from analysis.estimators.wls import Vcov, WLSFit, bell_mccaffrey_df, cluster_sandwich
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,50 @@ def attribute_effect_from_sums(
     sums: ClusterSums, *, level: float = 0.95, vcov: Vcov = "CR1"
 ) -> AttributeEffect:
     return effect_from_fit(wls_from_sums(sums, vcov=vcov), level=level)
+
+
+Weighting = Literal["label", "annotator"]
+
+
+@dataclass(frozen=True)
+class RowEffect:
+    """One estimand's effect on a set of annotators, with what monitoring needs."""
+
+    weighting: Weighting
+    effect: Effect  # tau on the effect scale [-1/2, 1/2]
+    n: int
+    n_clusters: int
+    monitoring_se: float  # the asymptotic standard error the confidence sequence uses
+
+
+def label_weighted_effect(sums: ClusterSums, *, level: float = 0.95) -> RowEffect:
+    """Every label counts once: tau = b0 - 1/2 of the regression y = b0 + b1 (2L - 1).
+
+    Inference: CR2 with Bell-McCaffrey degrees of freedom (honest with few annotators,
+    close to CR1 and the normal with many). Monitoring uses the CR1 sandwich."""
+    cr2 = wls_from_sums(sums, vcov="CR2")
+    bread = np.linalg.inv(sums.xtwx.sum(0))
+    df = bell_mccaffrey_df(bread=bread, hessians=sums.xtwx, contrast=np.array([1.0, 0.0]))
+    point = float(cr2.params[0] - 0.5)
+    effect = t_effect(point, float(cr2.se[0]), 0.0, level, df=df)
+    cr1 = wls_from_sums(sums, vcov="CR1")
+    return RowEffect("label", effect, cr2.n, cr2.n_clusters, float(cr1.se[0]))
+
+
+def annotator_weighted_effect(sums: ClusterSums, *, level: float = 0.95) -> RowEffect:
+    """Every annotator counts once: tau = mean over annotators of their own mean preference
+    for the treated side, minus 1/2; t with G - 1 degrees of freedom on the annotator
+    means (their sample standard deviation over sqrt(G))."""
+    means = sums.xtwy[:, 0] / sums.xtwx[:, 0, 0]
+    g = len(means)
+    se = float(means.std(ddof=1) / np.sqrt(g)) if g > 1 else float("nan")
+    effect = t_effect(float(means.mean() - 0.5), se, 0.0, level, df=float(g - 1))
+    return RowEffect("annotator", effect, int(sums.n.sum()), g, se)
+
+
+def row_effect(sums: ClusterSums, *, weighting: Weighting, level: float = 0.95) -> RowEffect:
+    if weighting == "label":
+        return label_weighted_effect(sums, level=level)
+    if weighting == "annotator":
+        return annotator_weighted_effect(sums, level=level)
+    raise ValueError(f"weighting must be 'label' or 'annotator', got {weighting!r}")

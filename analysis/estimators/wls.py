@@ -21,9 +21,15 @@ class WLSFit:
 
 
 def _sym_power(m: np.ndarray, power: float) -> np.ndarray:
-    """m^power for symmetric positive definite m (or a stack of them)."""
+    """m^power for symmetric positive semi-definite m (or a stack of them). A negative
+    power is taken on the positive eigenvalues only (the pseudo-inverse's convention): a
+    cluster with leverage 1 (say, one annotator alone on one side) gets no adjustment in
+    that direction instead of an infinite one."""
     vals, vecs = np.linalg.eigh(m)
-    return (vecs * vals[..., None, :] ** power) @ np.swapaxes(vecs, -1, -2)
+    scale = np.maximum(1.0, np.abs(vals).max(axis=-1, keepdims=True))
+    positive = vals > 1e-12 * scale
+    scaled = np.where(positive, np.where(positive, vals, 1.0) ** power, 0.0)
+    return (vecs * scaled[..., None, :]) @ np.swapaxes(vecs, -1, -2)
 
 
 def cluster_sandwich(
@@ -83,3 +89,36 @@ def wls_cluster(
         np.add.at(hessians, cluster_index, xw[:, :, None] * x[:, None, :])
     cov = cluster_sandwich(bread=bread, scores=scores, hessians=hessians, n=n, vcov=vcov)
     return WLSFit(params=params, cov=cov, n=n, n_clusters=n_clusters)
+
+
+def bell_mccaffrey_df(*, bread: np.ndarray, hessians: np.ndarray, contrast: np.ndarray) -> float:
+    """Bell-McCaffrey degrees of freedom for the CR2 variance of contrast' beta.
+
+    Under the working model (independent errors of equal variance after weighting), the
+    CR2 variance of c'b is a quadratic form u'(sum_g q_g q_g')u in the weighted errors u,
+    with q_g = (I - H)_{.,g} (I - H_gg)^-1/2 W_g^1/2 X_g B c. Its Satterthwaite degrees of
+    freedom are (tr M)^2 / tr(M^2) with M = Q'Q (G x G). Writing T_g = B^1/2 A_g B^1/2
+    (A_g = X_g' W_g X_g) and v = B^1/2 c, M = diag(d) - U'U with
+    d_g = v'(I - T_g)^-1 T_g v and u_g = (I - T_g)^-1/2 T_g v, so only k x k algebra per
+    cluster is needed and the G x G matrix is never formed. NaN with fewer than 2 clusters.
+    Reference: Bell and McCaffrey (2002), Survey Methodology 28(2); Imbens and Kolesar
+    (2016), "Robust standard errors in small samples", Rev. Econ. Stat. 98(4), eq. (9);
+    Pustejovsky and Tipton (2018), JBES 36(4).
+    """
+    g, k, _ = hessians.shape
+    if g < 2:
+        return float("nan")
+    half = _sym_power(bread, 0.5)
+    t = half @ hessians @ half  # (G, k, k)
+    v = half @ np.asarray(contrast, dtype=float)
+    # T_g and I - T_g share eigenvectors; lam are the eigenvalues of I - T_g.
+    lam, vecs = np.linalg.eigh(np.eye(k) - t)
+    lam = np.clip(lam, 1e-12, None)
+    a = np.einsum("gji,j->gi", vecs, v)  # v in each cluster's eigenbasis
+    d = np.einsum("gi,gi->g", a * a, (1.0 - lam) / lam)
+    u = np.einsum("gij,gj->gi", vecs, a * (1.0 - lam) / np.sqrt(lam))  # (I - T_g)^-1/2 T_g v
+    uu = np.einsum("gi,gi->g", u, u)
+    trace = d.sum() - uu.sum()
+    gram = u.T @ u  # k x k, same nonzero spectrum as U'U
+    frob2 = (d * d).sum() - 2.0 * (d * uu).sum() + float((gram * gram).sum())
+    return float(trace * trace / frob2) if frob2 > 0 else float("nan")

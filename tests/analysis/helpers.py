@@ -7,6 +7,7 @@ import numpy as np
 from analysis.estimators.effects import attribute_effect
 from annotators.services import covariates_record
 from collection.models import Label
+from collection.outcomes import label_outcome
 from collection.services import assignment_next, label_submit
 from tests.factories import enrollment_make
 
@@ -15,9 +16,19 @@ QUESTIONS = [
 ]
 
 
-def label_study(study, annotators: int, rng: np.random.Generator, p_treated=0.7, refresh=None):
+def label_study(
+    study,
+    annotators: int,
+    rng: np.random.Generator,
+    p_treated=0.7,
+    refresh=None,
+    tie_rate: float = 0.0,
+    strengths: tuple[int, ...] = (2,),
+):
     """Annotators prefer the treated side with probability ``p_treated`` (a callable of the
-    annotator's index for heterogeneous effects); ``refresh`` runs after every label."""
+    annotator's index for heterogeneous effects), call a tie with probability
+    ``tie_rate`` and state a strength drawn from ``strengths``; ``refresh`` runs after
+    every label."""
     for k in range(annotators):
         enrollment = enrollment_make(study)
         if study.covariate_schema_id:
@@ -29,12 +40,15 @@ def label_study(study, annotators: int, rng: np.random.Generator, p_treated=0.7,
         p = p_treated(k) if callable(p_treated) else p_treated
         while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             treated_wins = rng.random() < p
+            choice = "left" if treated_wins == a.treated_on_left else "right"
+            if tie_rate and rng.random() < tie_rate:
+                choice = "tie"
             label_submit(
                 enrollment_id=enrollment.pk,
                 assignment_id=a.pk,
                 submission_id=uuid.uuid4(),
-                choice="left" if treated_wins == a.treated_on_left else "right",
-                strength=2,
+                choice=choice,
+                strength=int(rng.choice(strengths)),
             )
             if refresh is not None:
                 refresh()
@@ -51,9 +65,23 @@ def from_scratch(study, intervention_name: str, annotator_ids=None):
         if lb.assignment.stimulus.treatment.get(intervention_name) == 1
         and (annotator_ids is None or lb.assignment.annotator_id in annotator_ids)
     ]
+    # The study's outcome definition, every label of weight 1 (analysis.selectors).
+    ys = [y_of(study, lb) for lb in labels]
+    kept = [lb for lb, y in zip(labels, ys, strict=True) if y is not None]
     return attribute_effect(
-        outcome=np.array([lb.outcome for lb in labels]),
-        treated_on_left=np.array([lb.assignment.treated_on_left for lb in labels]),
-        propensity=np.array([lb.assignment.propensity for lb in labels]),
-        annotator=np.array([lb.assignment.annotator_id for lb in labels]),
+        outcome=np.array([y for y in ys if y is not None]),
+        treated_on_left=np.array([lb.assignment.treated_on_left for lb in kept]),
+        propensity=np.ones(len(kept)),
+        annotator=np.array([lb.assignment.annotator_id for lb in kept]),
+        vcov="CR2",
+    )
+
+
+def y_of(study, label) -> float | None:
+    return label_outcome(
+        choice=label.choice,
+        strength=label.strength,
+        treated_on_left=label.assignment.treated_on_left,
+        ties=study.ties,
+        strength_mode=study.strength,
     )

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from analysis.estimators.confseq import normal_mixture_cs, rho_for_planned
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from analysis.selectors import estimates_latest, label_arrays
 from analysis.services import (
@@ -30,7 +30,7 @@ def _latest(study, estimand="amce", subgroup="all"):
 @pytest.mark.django_db
 def test_incremental_refresh_after_every_label_equals_a_full_recompute():
     stimulus_set = stimulus_set_make(prompts=12, directions=("longer", "shorter"))
-    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=6)
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=6, min_annotators=2)
     label_study(
         study,
         annotators=5,
@@ -75,28 +75,128 @@ def test_no_estimate_until_two_annotators_and_missing_study_is_ignored(study):
     assert not Estimate.objects.exists()
 
 
+def _labels(study):
+    data = label_arrays(study=study)
+    assert np.all(data.weight == 1.0)
+    return data
+
+
 @pytest.mark.django_db
-def test_confidence_sequence_is_the_closed_form_on_annotator_means(study):
-    label_study(study, annotators=6, rng=np.random.default_rng(3))
-    (estimate,) = _latest(study).values() if study_refresh(study_id=study.pk) else ()
-    data = label_arrays(study_id=study.pk)
-    w = 1 / data.propensity
-    means = [
-        np.sum(w[data.annotator == a] * data.outcome[data.annotator == a])
-        / np.sum(w[data.annotator == a])
-        for a in np.unique(data.annotator)
-    ]
-    cs = normal_mixture_cs(values=np.array(means), rho=rho_for_planned(n_planned=100), null=0.5)
-    assert estimate.cs_low == pytest.approx(cs.low - 0.5, rel=1e-10)
-    assert estimate.cs_high == pytest.approx(cs.high - 0.5, rel=1e-10)
-    assert estimate.p_always_valid == pytest.approx(cs.p_value, rel=1e-10)
+@pytest.mark.parametrize("weighting", ["label", "annotator"])
+def test_confidence_sequence_is_the_asymptotic_closed_form_on_the_rows_own_estimand(weighting):
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=30),
+        replication_factor=4,
+        labels_per_annotator=4,
+        min_annotators=3,
+        estimand=weighting,
+        stopping_rule={"planned_annotators": 40, "alpha": 0.1},
+    )
+    label_study(study, annotators=22, rng=np.random.default_rng(3))
+    study_refresh(study_id=study.pk)
+    estimate = _latest(study)["length-longer"]
+    data = _labels(study)
+    ids = np.unique(data.annotator)
+    if weighting == "annotator":
+        means = np.array([data.outcome[data.annotator == a].mean() for a in ids])
+        point, se = means.mean() - 0.5, means.std(ddof=1) / np.sqrt(len(ids))
+    else:
+        fit = sm.WLS(data.outcome, sm.add_constant(2.0 * data.treated_on_left - 1.0)).fit(
+            cov_type="cluster", cov_kwds={"groups": data.annotator}
+        )
+        point, se = fit.params[0] - 0.5, fit.bse[0]
+    # Waudby-Smith et al. (2024), eq. (2.6) and Theorem 2.2, written out independently.
+    alpha, t = 0.1, len(ids)
+    rho2 = (-2 * np.log(alpha) + np.log(1 - 2 * np.log(alpha))) / 40
+    sigma = se * np.sqrt(t)
+    radius = sigma * np.sqrt(
+        2 * (t * rho2 + 1) / (t * t * rho2) * np.log(np.sqrt(t * rho2 + 1) / alpha)
+    )
+    assert estimate.weighting == weighting and estimate.point == pytest.approx(point, rel=1e-10)
+    assert estimate.cs_low == pytest.approx(max(-0.5, point - radius), rel=1e-9)
+    assert estimate.cs_high == pytest.approx(min(0.5, point + radius), rel=1e-9)
+    # The always-valid p-value is the alpha at which the sequence's edge reaches zero.
+    p = estimate.p_always_valid
+    edge = sigma * np.sqrt(2 * (t * rho2 + 1) / (t * t * rho2) * np.log(np.sqrt(t * rho2 + 1) / p))
+    assert p == 1.0 or edge == pytest.approx(abs(point), rel=1e-8)
+    # rho is fixed at the first refresh: a later edit of the rule does not move it.
+    study.stopping_rule = {"planned_annotators": 400, "alpha": 0.1}
+    study.save()
+    label_study(study, annotators=1, rng=np.random.default_rng(4))
+    study_refresh(study_id=study.pk)
+    assert RefreshState.objects.get(study=study).cs_rho == pytest.approx(np.sqrt(rho2))
+
+
+@pytest.mark.django_db
+def test_rows_below_the_minimum_annotators_show_no_p_value_and_say_why():
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6, min_annotators=5
+    )
+    label_study(study, annotators=4, rng=np.random.default_rng(6))
+    study_refresh(study_id=study.pk)
+    row = _latest(study)["length-longer"]
+    assert row.n_annotators == 4 and row.point is not None
+    assert (row.p_value, row.ci_low, row.cs_low, row.p_always_valid) == (None, None, None, None)
+    assert "fewer than the study's minimum of 5" in row.note
+    label_study(study, annotators=1, rng=np.random.default_rng(7))
+    study_refresh(study_id=study.pk)
+    row = _latest(study)["length-longer"]
+    assert row.n_annotators == 5 and row.p_value is not None and row.note == ""
+
+
+@pytest.mark.django_db
+def test_two_identical_annotators_are_not_estimable_never_p_zero():
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6, min_annotators=2
+    )
+    # Both always prefer the treated side: no variation at all.
+    label_study(study, annotators=2, rng=np.random.default_rng(8), p_treated=1.0)
+    study_refresh(study_id=study.pk)
+    row = _latest(study)["length-longer"]
+    assert row.point == pytest.approx(0.5)
+    assert row.p_value is None and row.se is None and row.note.startswith("not estimable")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("ties", "strength"), [("half", "ignore"), ("exclude", "ignore"), ("exclude", "graded")]
+)
+def test_ties_and_strength_settings_define_the_live_outcome(ties, strength):
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=12),
+        labels_per_annotator=6,
+        min_annotators=2,
+        ties=ties,
+        strength=strength,
+    )
+    label_study(
+        study, annotators=4, rng=np.random.default_rng(9), tie_rate=0.3, strengths=(1, 2, 3)
+    )
+    assert Label.objects.filter(study=study, choice="tie").exists()
+    study_refresh(study_id=study.pk)
+    row = _latest(study)["length-longer"]
+    fit = from_scratch(study, "length-longer")
+    assert row.point == pytest.approx(fit.amce.point, rel=1e-10) and row.n_labels == fit.n
+    current = Label.objects.filter(study=study, superseded_by__isnull=True)
+    ties_kept = ties == "half"
+    assert fit.n == current.count() - (0 if ties_kept else current.filter(choice="tie").count())
+    # Changing the setting later rebuilds the sums on the new scale.
+    study.ties, study.strength = "half", "ignore"
+    study.save()
+    label_study(study, annotators=1, rng=np.random.default_rng(10))
+    study_refresh(study_id=study.pk)
+    row = _latest(study)["length-longer"]
+    assert row.point == pytest.approx(from_scratch(study, "length-longer").amce.point, rel=1e-10)
 
 
 @pytest.mark.django_db
 def test_subgroup_snapshots_match_the_estimator_on_each_subgroup_with_adjusted_p():
     schema = CovariateSchema.objects.create(name="expertise", questions=QUESTIONS)
     study = study_make(
-        schema=schema, labels_per_annotator=6, stimulus_set=stimulus_set_make(prompts=12)
+        schema=schema,
+        labels_per_annotator=6,
+        stimulus_set=stimulus_set_make(prompts=12),
+        min_annotators=2,
     )
     # Experts prefer the treated side much more often than novices.
     label_study(
@@ -112,9 +212,29 @@ def test_subgroup_snapshots_match_the_estimator_on_each_subgroup_with_adjusted_p
         fit = from_scratch(study, row.intervention.name, annotator_ids=members)
         assert row.point == pytest.approx(fit.amce.point, rel=1e-10)
         assert row.se == pytest.approx(fit.amce.se, rel=1e-10)
+    # One family per question: its two levels.
     p = [r.p_value for r in rows]
     assert [r.p_holm for r in rows] == pytest.approx(list(multipletests(p, method="holm")[1]))
     assert [r.p_bh for r in rows] == pytest.approx(list(multipletests(p, method="fdr_bh")[1]))
+
+
+@pytest.mark.django_db
+def test_a_family_counts_every_level_of_its_question_even_without_data():
+    questions = [{**QUESTIONS[0], "choices": ["novice", "expert", "unused-a", "unused-b"]}]
+    schema = CovariateSchema.objects.create(name="expertise4", questions=questions)
+    study = study_make(
+        schema=schema,
+        labels_per_annotator=6,
+        stimulus_set=stimulus_set_make(prompts=12),
+        min_annotators=2,
+    )
+    label_study(study, annotators=8, rng=np.random.default_rng(4))
+    study_refresh(study_id=study.pk)
+    rows = [e for e in estimates_latest(study=study, subgroups=True) if e.subgroup != "all"]
+    assert len(rows) == 2
+    p = [r.p_value for r in rows] + [1.0, 1.0]
+    holm = multipletests(p, method="holm")[1][:2]
+    assert [r.p_holm for r in rows] == pytest.approx(list(holm))
 
 
 @pytest.mark.django_db

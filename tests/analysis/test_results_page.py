@@ -3,14 +3,17 @@ import pytest
 
 from analysis.services import study_refresh
 from tests.analysis.helpers import label_study
-from tests.factories import study_make, user_make
+from tests.factories import stimulus_set_make, study_make, user_make
 
 
 @pytest.mark.django_db
-def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client, study):
+def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client):
     owner = user_make("owner")
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=30), replication_factor=4, labels_per_annotator=3
+    )
     study.owners.add(owner)
-    label_study(study, annotators=2, rng=np.random.default_rng(0))
+    label_study(study, annotators=20, rng=np.random.default_rng(0))
     study_refresh(study_id=study.pk)
     label_study(study, annotators=2, rng=np.random.default_rng(1))
     study_refresh(study_id=study.pk)

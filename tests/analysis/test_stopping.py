@@ -20,6 +20,7 @@ def _study(rule: dict, **fields) -> Study:
         replication_factor=4,
         stopping_rule=rule,
         owner=owner,
+        min_annotators=fields.pop("min_annotators", 2),
         **fields,
     )
 
@@ -30,9 +31,10 @@ def _refresh_each(study):
 
 @pytest.mark.django_db
 def test_a_confidence_sequence_excluding_zero_pauses_the_study_and_emails_the_owner():
-    study = _study({"cs_excludes_zero": True, "planned_annotators": 12}, labels_per_annotator=3)
-    # Everyone prefers the treated answer: with 12 annotators the sequence leaves zero.
-    label_study(study, annotators=12, rng=np.random.default_rng(0), p_treated=1.0)
+    study = _study({"cs_excludes_zero": True, "planned_annotators": 20}, labels_per_annotator=3)
+    # Nearly everyone prefers the treated answer: with 20 annotators (the first look the
+    # sequence is shown at) it leaves zero.
+    label_study(study, annotators=20, rng=np.random.default_rng(0), p_treated=0.9)
     study_refresh(study_id=study.pk)
     study.refresh_from_db()
     assert study.status == Study.Status.PAUSED
@@ -70,8 +72,8 @@ def test_width_target_stops_only_when_every_sequence_is_narrow_enough():
     study_refresh(study_id=wide.pk)
     wide.refresh_from_db()
     assert wide.status == Study.Status.RUNNING
-    narrow = _study({"cs_width_below": 5.0}, slug="narrow")
-    label_study(narrow, annotators=3, rng=np.random.default_rng(4))
+    narrow = _study({"cs_width_below": 5.0}, slug="narrow", labels_per_annotator=3)
+    label_study(narrow, annotators=20, rng=np.random.default_rng(4))
     study_refresh(study_id=narrow.pk)
     narrow.refresh_from_db()
     assert narrow.status == Study.Status.PAUSED

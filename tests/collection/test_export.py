@@ -23,8 +23,16 @@ def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
             strength=1,
         )
     rows = list(dataset_rows(study=study))
-    assert len(rows) == 3  # the tie has no chosen side
+    # The tie (y = 1/2 by default) is two half-weight rows, one per side.
+    assert len(rows) == 5 and sum(r["weight"] for r in rows) == 4
+    tie = [r for r in rows if r["choice"] == "tie"]
+    assert [(r["chosen_is_treated"], r["weight"], r["y"]) for r in tie] == [
+        (True, 0.5, 0.5),
+        (False, 0.5, 0.5),
+    ]
     for row in rows:
+        if row["choice"] == "tie":
+            continue
         from interventions.models import Stimulus
 
         stimulus = Stimulus.objects.get(pk=row["stimulus_id"])
@@ -42,3 +50,32 @@ def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
     assert [json.loads(line) for line in out.read_text().splitlines()] == rows
     described = json.loads(book.read_text())
     assert set(described) == set(rows[0]) and all(described.values())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("ties", "strength"), [("exclude", "ignore"), ("half", "graded")])
+def test_export_carries_the_live_outcome_under_the_studys_settings(study, ties, strength):
+    study.ties, study.strength = ties, strength
+    study.save()
+    enrollment = enrollment_make(study)
+    for choice, level in [("left", 1), ("tie", 2), ("right", 3), ("left", 3)]:
+        a = assignment_next(enrollment_id=enrollment.pk).assignment
+        label_submit(
+            enrollment_id=enrollment.pk,
+            assignment_id=a.pk,
+            submission_id=uuid.uuid4(),
+            choice=choice,
+            strength=level,
+        )
+    rows = list(dataset_rows(study=study))
+    by_label: dict[int, float] = {}
+    for row in rows:
+        share = row["weight"] if row["chosen_is_treated"] else 0.0
+        by_label[row["label_id"]] = by_label.get(row["label_id"], 0.0) + share
+        assert by_label[row["label_id"]] <= row["y"] + 1e-12
+    assert all(by_label[r["label_id"]] == pytest.approx(r["y"]) for r in rows)
+    if ties == "exclude":
+        assert len(by_label) == 3 and all(r["choice"] != "tie" for r in rows)
+    else:
+        assert len(by_label) == 4
+        assert any(0 < r["y"] < 1 and r["choice"] != "tie" for r in rows)

@@ -29,7 +29,9 @@ def _settled(worker) -> bool:
 
 
 def test_a_burst_during_a_refresh_costs_exactly_one_more_refresh(celery_worker_process):
-    study = study_make(stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6)
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6, min_annotators=2
+    )
     # Hold the study's refresh lock, as a refresh in flight does, while 24 labels commit:
     # the first message is queued behind it (retried), every later one is coalesced into
     # that one (or never sent: a refresh waiting to start covers the labels), and exactly
@@ -73,7 +75,9 @@ def test_a_burst_during_a_refresh_costs_exactly_one_more_refresh(celery_worker_p
 
 
 def test_labels_arriving_freely_are_each_folded_exactly_once(celery_worker_process):
-    study = study_make(stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6)
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6, min_annotators=2
+    )
     label_study(study, annotators=5, rng=np.random.default_rng(2))
     wait_for(lambda: _covered(study), timeout=60, worker=celery_worker_process, what="a refresh")
     runs = list(RefreshRun.objects.filter(study=study).order_by("started_at"))

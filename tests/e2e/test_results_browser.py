@@ -1,0 +1,83 @@
+"""The results page in Chromium, as a researcher reads it: the estimand is named, a row
+with enough annotators shows its interval, p-values and sequence, and a subgroup below
+the study's minimum shows its estimate without any p-value and says why."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+
+from analysis.services import study_refresh
+from annotators.models import CovariateResponse, CovariateSchema
+from tests.analysis.helpers import label_study
+from tests.e2e.test_annotator_browser import CHROMIUM_ARGS
+from tests.factories import stimulus_set_make, study_make
+from tests.services import CHROMIUM, require_chromium
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+# Annotators alternate novice/expert (tests.analysis.helpers); 3 of 23 are "retired".
+QUESTIONS = [
+    {
+        "key": "expertise",
+        "label": "Expertise",
+        "type": "choice",
+        "choices": ["novice", "expert", "retired"],
+    }
+]
+
+
+def _cells(page, table: str, subgroup: str) -> list[str]:
+    row = page.locator(f"#{table} tr", has=page.locator("td", has_text=subgroup)).first
+    return [c.strip() for c in row.locator("td").all_inner_texts()]
+
+
+def test_a_researcher_reads_the_estimand_and_sees_no_p_value_below_the_minimum(
+    transactional_db, live_server, monkeypatch
+):
+    require_chromium()
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    schema = CovariateSchema.objects.create(name="expertise", questions=QUESTIONS)
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=30),
+        replication_factor=4,
+        labels_per_annotator=4,
+        schema=schema,
+        estimand="annotator",
+        min_annotators=10,
+    )
+    label_study(study, annotators=22, rng=np.random.default_rng(1))
+    # Three annotators become "retired": a subgroup of 3, below the minimum of 10.
+    for response in CovariateResponse.objects.order_by("pk")[:3]:
+        CovariateResponse.objects.filter(pk=response.pk).update(answers={"expertise": "retired"})
+    study_refresh(study_id=study.pk)
+    get_user_model().objects.create_superuser("boss", "b@example.org", "pw-results-test")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{live_server.url}/admin/login/")
+            page.fill("#id_username", "boss")
+            page.fill("#id_password", "pw-results-test")
+            page.click("input[type=submit]")
+            page.goto(f"{live_server.url}/results/{study.slug}/")
+            assert "annotator-weighted: every annotator counts once" in page.inner_text(".estimand")
+            whole = _cells(page, "latest", "everyone")
+            assert whole[0] == "length-longer" and whole[9] == "22"
+            assert whole[3].startswith("[") and whole[4] != "–" and whole[7].startswith("[")
+            retired = _cells(page, "subgroups", "expertise=retired")
+            assert retired[9] == "3" and retired[2] != "–"  # the estimate is shown
+            assert retired[3:9] == ["–"] * 6  # no interval, p-value or sequence
+            assert "fewer than the study's minimum of 10" in retired[11]
+            expert = _cells(page, "subgroups", "expertise=expert")
+            assert int(expert[9]) >= 10 and expert[4] != "–" and expert[5] != "–"
+            page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
+            browser.close()
+    finally:
+        connections.close_all()
