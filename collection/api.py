@@ -5,6 +5,8 @@ Authentication is the signed enrollment cookie the entry page sets
 as for the pages.
 """
 
+import io
+
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -30,10 +32,48 @@ from collection.serializers import (
     NextOutSerializer,
 )
 from collection.services import assignment_next, label_submit
+from collection.throttles import EnrollmentRateThrottle
 
 # Largest body the label endpoint reads: a rationale of 5,000 characters (up to 4 bytes
 # each in UTF-8) plus the other fields. Anything larger is refused before parsing.
 MAX_BODY_BYTES = 24_000
+# A label is a flat object; Python's JSON parser recurses once per level, so a deeply
+# nested body would reach the interpreter's recursion limit (a 500) if parsed.
+MAX_JSON_DEPTH = 16
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text, strings skipped."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON, refused with a 400 that says why when nested deeper than MAX_JSON_DEPTH."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
+        if json_depth(body) > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(
+                f"JSON nested deeper than {MAX_JSON_DEPTH} levels; send a flat object"
+            )
+        return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
 class AnnotatorPrincipal:
@@ -103,7 +143,7 @@ class JSONOnly(BaseContentNegotiation):
 class AnnotatorAPIView(APIView):
     authentication_classes = [EnrollmentCookieAuthentication]
     permission_classes = [IsEnrolledAnnotator]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
 
@@ -152,6 +192,8 @@ class NextPairView(AnnotatorAPIView):
 
 
 class LabelView(AnnotatorAPIView):
+    throttle_classes = [EnrollmentRateThrottle]
+
     @extend_schema(
         request=LabelInSerializer,
         responses={
@@ -160,6 +202,7 @@ class LabelView(AnnotatorAPIView):
             400: ErrorSerializer,
             409: OpenApiResponse(ErrorSerializer, description="expired, foreign or labelled"),
             413: ErrorSerializer,
+            429: OpenApiResponse(ErrorSerializer, description="too many labels: see Retry-After"),
         },
         summary="Submit a label for an open assignment; idempotent on submission_id.",
     )

@@ -29,6 +29,7 @@ from collection.services.enrollments import (
     enrollment_enter,
     prolific_arrival,
 )
+from collection.throttles import throttle_new_sessions
 
 
 def _session_key(study: Study) -> str:
@@ -76,6 +77,7 @@ def _refused(request: HttpRequest, study: Study, reason: Exception) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
+@throttle_new_sessions
 def entry(request: HttpRequest, slug: str) -> HttpResponse:
     study = Study.objects.filter(slug=slug).first()
     if study is None or (

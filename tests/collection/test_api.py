@@ -113,6 +113,8 @@ def test_bad_bodies_get_clear_errors_and_change_nothing(stimulus_set):
     cases = [
         ("{not json", 400, "JSON"),
         ("[1, 2]", 400, "JSON object"),
+        ("[" * 6000 + "]" * 6000, 400, "nested deeper than 16 levels"),
+        (_body(mine, rationale={"a": json.loads("[" * 20 + "]" * 20)}), 400, "nested deeper"),
         (_body(mine, choice="both"), 400, "choice"),
         (_body(mine, strength=9), 400, "strength"),
         (_body(mine, submission_id="nope"), 400, "submission_id"),
