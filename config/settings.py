@@ -53,7 +53,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
+    "config.metrics.MetricsMiddleware",
     "config.body_limit.RequestBodyLimitMiddleware",
+    "config.db_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,6 +190,9 @@ CONTENT_SECURITY_POLICY = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
+# Sessions live in the database only: nothing a participant's request needs may depend on
+# Redis, so entry, consent and the questionnaire go on through a Redis outage.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # A message whose worker died before acknowledging it (acks_late) comes back after
@@ -194,13 +200,15 @@ if REDIS_URL:
     # no live task is run twice and a dead one's work resumes within 11 minutes. (Missed
     # refreshes are caught sooner by the minute sweep.)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 660}
-    # Sessions are read on every annotator request: from Redis, with the database as
-    # the durable copy. Without Redis they stay database-only (a per-process cache would
-    # let one process serve a session another has flushed).
+    # The cache holds only rate-limit counters, which let requests through when Redis is
+    # down (collection/throttles.py); short timeouts keep an outage from stalling pages.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     # The embedded broker: kombu's filesystem transport, consumed by a real worker
     # process. There is no inline (eager) fallback.
@@ -268,11 +276,31 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
 }
 
+# /metrics (config/metrics.py): a bearer token, or these client addresses.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+
+# LOG_FORMAT=json writes one JSON object per line (python-json-logger); every line of a
+# request, and of the tasks it sends, carries its request id (config/request_id.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "name", "request_id", "message"],
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # django-axes logs every sign-in attempt at INFO; lockouts come at WARNING.
     "loggers": {"axes": {"level": "WARNING"}},

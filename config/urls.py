@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from collection.urls import api_urlpatterns as collection_api
+from config.health import healthz, readyz
+from config.metrics import metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -12,4 +14,9 @@ urlpatterns = [
     path("results/", include("analysis.urls")),
     path("api/", include((collection_api, "collection_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]
+
+handler500 = "config.db_unavailable.server_error"
