@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from collection.access import covariate_schemas_usable, studies_editable, studies_readable
 from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
+from collection.pool import study_slots_build
 
 
 class OwnedByStudyMixin:
@@ -113,7 +114,19 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     inlines = (StudyAccessInline,)
     fieldsets = (
         ("Results", {"fields": ("entry_link", "results_link")}),
-        ("Study", {"fields": ("title", "slug", "status", "owner_names", "stimulus_sets")}),
+        (
+            "Study",
+            {
+                "fields": (
+                    "title",
+                    "slug",
+                    "status",
+                    "owner_names",
+                    "stimulus_sets",
+                    "require_approved",
+                )
+            },
+        ),
         (
             "Design",
             {
@@ -141,7 +154,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             {"fields": ("consent_text", "instructions", "covariate_schema", "completion_code")},
         ),
     )
-    actions = ("launch", "pause", "export_jsonl")
+    actions = ("launch", "pause", "pool_extend", "export_jsonl")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -188,6 +201,12 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     def launch(self, request, queryset):
         updated = queryset.update(status=Study.Status.RUNNING)
         self.message_user(request, f"{updated} study(ies) running.", messages.SUCCESS)
+
+    @admin.action(description="Add newly eligible pairs (generated or approved since) to the pool")
+    def pool_extend(self, request, queryset):
+        editable = queryset.filter(pk__in=studies_editable(user=request.user))
+        added = sum(study_slots_build(study=study) for study in editable)
+        self.message_user(request, f"{added} pair(s) added to the pool.", messages.SUCCESS)
 
     @admin.action(description="Pause")
     def pause(self, request, queryset):

@@ -111,6 +111,12 @@ class Study(models.Model):
         default=Estimand.LABEL,
         help_text="Whose average the attribute effect is: every label's or every annotator's.",
     )
+    require_approved = models.BooleanField(
+        default=False,
+        verbose_name="serve only approved pairs",
+        help_text="Serve only pairs a reviewer approved in the admin (Stimuli: review). "
+        "Pairs approved after launch join the pool when 'Add newly eligible pairs' runs.",
+    )
     min_annotators = models.PositiveSmallIntegerField(
         default=10,
         help_text="Rows estimated from fewer annotators show no p-value or interval.",

@@ -51,6 +51,7 @@ def study_slots_build(*, study: Study) -> int:
                 WHERE s.stimulus_set_id IN (
                     SELECT stimulusset_id FROM {through._meta.db_table} WHERE study_id = %s)
                   AND s.check_status = %s
+                  AND (s.review_status = %s OR NOT %s)
                   AND x.id IS NULL
             ) src
             LEFT JOIN {bucket} b
@@ -64,7 +65,16 @@ def study_slots_build(*, study: Study) -> int:
                 cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(
                 sql,
-                [study.pk, study.pk, study.pk, study.pk, Stimulus.CheckStatus.PASSED, study.pk],
+                [
+                    study.pk,
+                    study.pk,
+                    study.pk,
+                    study.pk,
+                    Stimulus.CheckStatus.PASSED,
+                    Stimulus.ReviewStatus.APPROVED,
+                    study.require_approved,
+                    study.pk,
+                ],
             )
             added = max(cursor.rowcount, 0)
             if added and connection.vendor == "postgresql":

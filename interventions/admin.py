@@ -3,12 +3,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.utils.html import format_html_join
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from interventions.imports import ImportFailed
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from interventions.pair_imports import PAIR_FORMATS
+from interventions.review import ReviewRefused, edit_diff, stimuli_review
 from interventions.selectors import stimulus_set_cell_counts, stimulus_set_check_counts
 from interventions.services import (
     interventions_install_builtin,
@@ -180,9 +182,122 @@ class StimulusSetAdmin(admin.ModelAdmin):
 
 @admin.register(Stimulus)
 class StimulusAdmin(admin.ModelAdmin):
-    list_display = ("pk", "stimulus_set", "cell", "check_status", "check_reason", "provenance")
-    list_filter = ("stimulus_set", "check_status", "cell", "provenance", "is_attention_check")
+    list_display = (
+        "pk", "stimulus_set", "cell", "check_status", "review_status", "check_reason",
+        "provenance", "review_link",
+    )  # fmt: skip
+    list_filter = (
+        "stimulus_set", "check_status", "review_status", "cell", "provenance",
+        "is_attention_check",
+    )  # fmt: skip
     raw_id_fields = ("prompt", "control", "treated")
     readonly_fields = (
-        "measures_control", "measures_treated", "check_status", "check_reason", "details"
+        "pair", "measures_control", "measures_treated", "check_status", "check_reason",
+        "details", "review_status", "review_reason", "reviewed_by", "reviewed_at",
     )  # fmt: skip
+    actions = ("approve_selected", "reject_selected")
+
+    class Media:
+        css = {"all": ("interventions/review.css",)}
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.review_view)
+        return [
+            path("<int:pk>/review/", view, name="interventions_stimulus_review"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Control and treated, edits marked")
+    def pair(self, obj: Stimulus) -> str:
+        diff = edit_diff(obj.control.text, obj.treated.text)
+        return render_to_string("admin/interventions/stimulus/pair_diff.html", {"diff": diff})
+
+    @admin.display(description="Review")
+    def review_link(self, obj: Stimulus) -> str:
+        url = reverse("admin:interventions_stimulus_review", args=[obj.pk])
+        return format_html('<a href="{}">review</a>', url)
+
+    @admin.action(description="Approve the selected pairs", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        try:
+            n = stimuli_review(
+                stimulus_ids=ids, approve=True, reason="", reviewer_id=request.user.pk
+            )
+        except ReviewRefused as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        self.message_user(request, f"Approved {n} pairs.", messages.SUCCESS)
+
+    @admin.action(
+        description="Reject the selected pairs (asks for a reason)", permissions=["change"]
+    )
+    def reject_selected(self, request: HttpRequest, queryset):
+        error = ""
+        if "confirm" in request.POST:
+            ids = list(queryset.values_list("pk", flat=True))
+            try:
+                n = stimuli_review(
+                    stimulus_ids=ids,
+                    approve=False,
+                    reason=request.POST.get("reason", ""),
+                    reviewer_id=request.user.pk,
+                )
+            except ReviewRefused as exc:
+                error = str(exc)
+            else:
+                self.message_user(request, f"Rejected {n} pairs.", messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "stimuli": list(queryset),
+            "error": error,
+            "title": "Reject pairs",
+        }
+        return render(request, "admin/interventions/stimulus/reject.html", context)
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        stimulus = self.get_queryset(request).filter(pk=pk).first()
+        if stimulus is None or not self.has_change_permission(request, stimulus):
+            return redirect("admin:interventions_stimulus_changelist")
+        error, reason = "", request.POST.get("reason", "")
+        if request.method == "POST":
+            try:
+                stimuli_review(
+                    stimulus_ids=[stimulus.pk],
+                    approve=request.POST.get("verdict") == "approve",
+                    reason=reason,
+                    reviewer_id=request.user.pk,
+                )
+            except ReviewRefused as exc:
+                error = str(exc)
+            else:
+                following = (
+                    self.get_queryset(request)
+                    .filter(
+                        stimulus_set=stimulus.stimulus_set,
+                        check_status=Stimulus.CheckStatus.PASSED,
+                        review_status=Stimulus.ReviewStatus.PENDING,
+                    )
+                    .order_by("pk")
+                    .first()
+                )
+                if following is None:
+                    self.message_user(request, "No pair of this set is waiting for review.")
+                    return redirect("admin:interventions_stimulus_changelist")
+                return redirect("admin:interventions_stimulus_review", following.pk)
+        pending = Stimulus.objects.filter(
+            stimulus_set=stimulus.stimulus_set,
+            check_status=Stimulus.CheckStatus.PASSED,
+            review_status=Stimulus.ReviewStatus.PENDING,
+        ).count()
+        context = {
+            **self.admin_site.each_context(request),
+            "stimulus": stimulus,
+            "diff": edit_diff(stimulus.control.text, stimulus.treated.text),
+            "pending": pending,
+            "error": error,
+            "reason": reason,
+            "title": f"Review pair #{stimulus.pk}",
+        }
+        return render(request, "admin/interventions/stimulus/review.html", context)

@@ -193,6 +193,11 @@ class Stimulus(models.Model):
         CONTROL = "control", "control"
         TREATED = "treated", "treated"
 
+    class ReviewStatus(models.TextChoices):
+        PENDING = "pending", "not reviewed yet"
+        APPROVED = "approved", "approved by a reviewer"
+        REJECTED = "rejected", "rejected by a reviewer"
+
     stimulus_set = models.ForeignKey(StimulusSet, on_delete=models.PROTECT, related_name="stimuli")
     prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
     control = models.ForeignKey(
@@ -232,6 +237,23 @@ class Stimulus(models.Model):
         "original, replacement, offset (character in the treated text) and context. "
         "For imported pairs: the import's line and format.",
     )
+    review_status = models.CharField(
+        max_length=10,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.PENDING,
+        help_text="A person's verdict on the pair: does it differ in the intended attribute "
+        "and in nothing else?",
+    )
+    review_reason = models.TextField(blank=True, help_text="Why the reviewer rejected it.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who reviewed it.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When it was reviewed.")
     is_attention_check = models.BooleanField(
         default=False, help_text="Shown to test attention; excluded from effect estimates."
     )

@@ -2,8 +2,6 @@
 with enough annotators shows its interval, p-values and sequence, and a subgroup below
 the study's minimum shows its estimate without any p-value and says why."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,13 +10,12 @@ from django.db import connections
 from analysis.services import study_refresh
 from annotators.models import CovariateResponse, CovariateSchema
 from tests.analysis.helpers import label_study
-from tests.e2e.test_annotator_browser import CHROMIUM_ARGS
+from tests.e2e.admin_browser import SHOTS, admin_page
 from tests.factories import stimulus_set_make, study_make
-from tests.services import CHROMIUM, require_chromium
+from tests.services import require_chromium
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # Annotators alternate novice/expert (tests.analysis.helpers); 3 of 23 are "retired".
 QUESTIONS = [
     {
@@ -57,15 +54,9 @@ def test_a_researcher_reads_the_estimand_and_sees_no_p_value_below_the_minimum(
         CovariateResponse.objects.filter(pk=response.pk).update(answers={"expertise": "retired"})
     study_refresh(study_id=study.pk)
     get_user_model().objects.create_superuser("boss", "b@example.org", "pw-results-test")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{live_server.url}/admin/login/")
-            page.fill("#id_username", "boss")
-            page.fill("#id_password", "pw-results-test")
-            page.click("input[type=submit]")
+            browser, page = admin_page(playwright, live_server.url, "boss", "pw-results-test")
             page.goto(f"{live_server.url}/results/{study.slug}/")
             assert "annotator-weighted: every annotator counts once" in page.inner_text(".estimand")
             whole = _cells(page, "latest", "everyone")
