@@ -17,6 +17,7 @@ treated side. Every problem is collected with its line and field (rules in
 
 import csv
 import io
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from interventions.import_rows import (
     MAX_NAME_CHARS,
     ImportFailed,
     Line,
+    OversizedLine,
     Parsed,
     RowError,
     json_lines,
@@ -161,9 +163,11 @@ def _hh_row(obj: dict, line: int, errors: list[RowError], intervention: str) -> 
         return None
     assert isinstance(chosen, tuple) and isinstance(rejected, tuple)
     if chosen[0] != rejected[0]:
+        at = len(os.path.commonprefix([chosen[0], rejected[0]])) + 1
         errors.append(
-            RowError(line, "fields 'chosen' and 'rejected' differ before the last answer; "
-                           "both must continue the same conversation")
+            RowError(line, "fields 'chosen' and 'rejected' differ before the last answer "
+                           f"(from character {at:,} of the dialogue); both must continue the "
+                           "same conversation")
         )  # fmt: skip
         return None
     return PairRow(
@@ -179,13 +183,19 @@ def _jsonl_rows(lines: Iterable[Line], errors: list[RowError], make: RowMaker) -
     return [row for line, obj in json_lines(lines, errors) if (row := make(obj, line, errors))]
 
 
+def _lenient(raw: str | bytes) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+
+
 def _csv_rows(lines: Iterable[Line], errors: list[RowError]) -> list[PairRow]:
     """Rows of a CSV file. A line that cannot be read (not UTF-8, NUL, too long) rejects
     the record it belongs to: a quoted field may span lines, so the line alone cannot go."""
     texts = []
     for n, raw in enumerate(lines, start=1):
         text = line_text(raw, n, errors)
-        texts.append("\n" if text is None else text)
+        if text is None:  # keep its quotes, so the records after it still parse
+            text = "\n" if isinstance(raw, OversizedLine) else _lenient(raw)
+        texts.append(text)
     bad_lines = {e.line for e in errors}
     if 1 in bad_lines:
         raise ImportFailed(

@@ -11,14 +11,15 @@ import json
 import random
 from pathlib import Path
 
-WORDS = (
+_VOCABULARY = (
     "the a of to and in that is for it you on with as this be are or can your have not "
     "would about if they more time people some which also their will what could should "
     "water coffee dog garden recipe money car school phone sleep doctor music paint bread "
     "house weather train city book friend exercise battery window winter summer price "
     "usually often maybe really probably important different simple careful healthy "
     "make take find help think know want need try keep start learn cook read call buy"
-).split()
+)
+WORDS = _VOCABULARY.split()
 
 # Lengths drawn to match HH-RLHF's test split: most dialogues have one to three turns,
 # questions are a sentence or two, answers a few sentences (about 1 kB per transcript).
@@ -57,7 +58,7 @@ def bad_rows(rng: random.Random) -> list[tuple[str, bytes]]:
         nested = [nested]
     return [
         ("empty final answer", {**base, "rejected": base["rejected"].rsplit(":", 1)[0] + ":"}),
-        ("differs before the last answer", {**base, "rejected": "\n\nHuman: Other?" + base["rejected"]}),
+        ("differs early", {**base, "rejected": "\n\nHuman: Other?" + base["rejected"]}),
         ("NUL character", {**base, "chosen": base["chosen"] + "\u0000"}),
         ("nested too deep", {**base, "chosen": nested}),
         ("field too long", {**base, "chosen": base["chosen"] + " word" * 25_000}),
