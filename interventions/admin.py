@@ -3,6 +3,7 @@ from collections.abc import Iterable
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html_join
 
 from interventions.import_admin import SKIP_HELP, SKIP_LABEL, ImportModelAdmin, ImportOutcome
@@ -63,6 +64,7 @@ class PromptAdmin(ImportModelAdmin):
         return ImportOutcome(
             f"Imported {summary.prompts} prompts and {summary.responses} responses.",
             summary.invalid_rows,
+            reverse("admin:interventions_prompt_changelist"),
         )
 
 
@@ -123,6 +125,7 @@ class StimulusSetAdmin(ImportModelAdmin):
             f"Imported {summary.stimuli} pairs into stimulus set '{summary.stimulus_set.name}' "
             f"({summary.rejected} failed their intervention's manipulation check).",
             summary.invalid_rows,
+            reverse("admin:interventions_stimulusset_change", args=[summary.stimulus_set.pk]),
         )
 
     @admin.display(description="cells (passed / made)")

@@ -34,6 +34,7 @@ ROWS_SHOWN = 200  # on the page; the CSV has them all
 class ImportOutcome:
     message: str
     invalid_rows: tuple[RowError, ...]
+    url: str  # where the imported rows are listed
 
 
 def _too_big(form: forms.Form, upload) -> bool:
@@ -75,7 +76,7 @@ class ImportModelAdmin(admin.ModelAdmin):
             return redirect("admin:index")
         form = self.import_form(request.POST or None, request.FILES or None)
         rejected: tuple[RowError, ...] = ()
-        imported = False
+        imported, imported_url = False, ""
         if (
             request.method == "POST"
             and form.is_valid()
@@ -91,15 +92,16 @@ class ImportModelAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, outcome.message)
                 if not outcome.invalid_rows:
-                    opts = self.model._meta
-                    return redirect(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-                rejected, imported = outcome.invalid_rows, True
+                    return redirect(outcome.url)
+                rejected, imported, imported_url = outcome.invalid_rows, True, outcome.url
+                form = self.import_form()  # the next file starts from a blank form
             request.session[self._report_key()] = report_csv(rejected)
         context = {
             **self.admin_site.each_context(request),
             "form": form,
             "title": self.import_title,
             "imported": imported,
+            "imported_url": imported_url,
             "rejected": rejected[:ROWS_SHOWN],
             "rejected_count": len(rejected),
             "rejected_hidden": max(len(rejected) - ROWS_SHOWN, 0),

@@ -36,7 +36,7 @@ def test_gzip_upload_without_the_checkbox_lists_errors_and_names_the_option(admi
     for line in BAD:
         assert f"line {line}: " in html
     assert f"{GOOD_ROWS} rows are valid: tick “{CHECKBOX}”" in html
-    assert "Nothing was imported." in html
+    assert "Nothing was imported: 7 rows have problems" in html
     assert not StimulusSet.objects.exists() and not Prompt.objects.exists()
 
 
