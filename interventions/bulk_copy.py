@@ -11,7 +11,7 @@ still enforces every constraint.
 from collections.abc import Sequence
 from typing import TypeVar
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -25,14 +25,14 @@ _PLAIN = {
 }  # fmt: skip
 
 
-def _converter(field: models.Field):
+def _converter(field: models.Field, db):
     plain = _PLAIN.get(type(field))
 
     def convert(obj: models.Model):
         value = field.pre_save(obj, True)
         if value is None or type(value) is plain:
             return value
-        return field.get_db_prep_save(value, connection)
+        return field.get_db_prep_save(value, db)
 
     return convert
 
@@ -54,7 +54,9 @@ def rows_inserted(model: type[M], objs: Sequence[M]) -> Sequence[M]:
         )
         ids = [pk for (pk,) in cursor.fetchall()]
         copy_sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-        converters = [_converter(f) for f in fields]
+        # The connection itself, not the proxy: the proxy's lookup cost as much as a value.
+        db = connections[connection.alias]
+        converters = [_converter(f, db) for f in fields]
         with cursor.cursor.copy(copy_sql) as copy:
             for obj, pk in zip(objs, ids, strict=True):
                 obj.pk = pk

@@ -19,6 +19,7 @@ import gzip
 import io
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -52,7 +53,7 @@ def _generated(rows: int, directory: Path) -> Path:
     return path
 
 
-def _run(path: Path, n: int, profile: bool) -> tuple[float, int, int]:
+def _run(path: Path, n: int, profile: bool) -> tuple[float, float, int]:
     from django.core.management import call_command
 
     from interventions.models import Stimulus
@@ -61,17 +62,18 @@ def _run(path: Path, n: int, profile: bool) -> tuple[float, int, int]:
     args = [str(path), "--format", "hh-rlhf", "--skip-invalid", "--set", f"bench-{n}"]
     args += ["--source", f"bench-{n}", "--report", os.devnull]
     profiler = cProfile.Profile() if profile else None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if profiler:
         profiler.enable()
     call_command("import_pairs", *args, stdout=out)
     if profiler:
         profiler.disable()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     pairs = Stimulus.objects.filter(stimulus_set__name=f"bench-{n}").count()
-    return elapsed, pairs, out.getvalue().count("\n")
+    assert f"imported {pairs} pairs" in out.getvalue(), out.getvalue()
+    return elapsed, cpu, pairs
 
 
 def main() -> None:
@@ -93,13 +95,20 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.file or _generated(args.rows, Path(tmp))
             print(f"file: {path.name if args.file else 'generated'}, {path.stat().st_size:,} bytes")
+            print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+            rates = []
             for n in range(1, args.repeat + 1):
-                elapsed, pairs, _ = _run(path, n, args.profile and n == 1)
-                rate = pairs / elapsed
+                elapsed, cpu, pairs = _run(path, n, args.profile and n == 1)
+                rates.append(pairs / elapsed)
                 print(
-                    f"run {n}: {pairs:,} pairs in {elapsed:.2f} s = {rate:,.0f} pairs/s "
-                    f"({rate / AIM:.2f}x the {AIM:,.0f}/s aim)"
+                    f"run {n}: {pairs:,} pairs in {elapsed:.2f} s = {rates[-1]:,.0f} pairs/s "
+                    f"(this process's CPU: {cpu:.2f} s)"
                 )
+            median, best = statistics.median(rates), max(rates)
+            print(
+                f"median {median:,.0f} pairs/s ({median / AIM:.2f}x the {AIM:,.0f}/s aim), "
+                f"best {best:,.0f} pairs/s ({best / AIM:.2f}x)"
+            )
         connections.close_all()
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
