@@ -142,11 +142,18 @@ def test_a_damaged_or_misnamed_gzip_file_imports_nothing(tmp_path):
     _nothing_imported()
 
 
+@pytest.mark.django_db
 def test_a_line_over_the_limit_is_read_past_and_reported():
     huge = b'{"prompt": "' + b"x" * MAX_LINE_BYTES + b'"}\n'
     lines = list(file_lines(io.BytesIO(b"{}\n" + huge + b"{}\n"), name="f.jsonl"))
     assert lines[0] == lines[2] == b"{}\n"
     assert lines[1].size == len(huge) - 1  # type: ignore[union-attr]
+    good = [line.encode() for line in jsonl([PROMPT])]
+    lines = list(file_lines(io.BytesIO(b"".join([*good, huge, *good])), name="f.jsonl"))
+    errors = prompts_import(lines=lines[:2], source="s", skip_invalid=True).invalid_rows
+    assert [str(e) for e in errors] == [
+        f"line 2: the line is {len(huge) - 1:,} bytes long; the limit is 1,000,000 bytes per line"
+    ]
 
 
 @pytest.mark.django_db
@@ -252,3 +259,27 @@ def test_rows_written_in_bulk_keep_their_ids_apart_from_later_rows():
     later = Prompt.objects.create(source="later", external_id="x", text="x")
     assert later.pk > max(s.prompt_id for s in stimuli)
     assert summary.stimulus_set.stimuli.count() == GOOD_ROWS
+
+
+@pytest.mark.django_db
+def test_names_over_the_column_limit_are_row_errors():
+    pair = {"prompt": "Q", "control": "A.", "treated": "B.", "intervention": "x" * 201}
+    with pytest.raises(ImportFailed, match="line 1: field 'intervention' 'xxx.*at most 200"):
+        stimulus_pairs_import(
+            lines=jsonl([pair]), format="pairs-jsonl", source="s", stimulus_set_name="s"
+        )
+    with pytest.raises(ImportFailed, match="the stimulus set name is 201 characters long"):
+        stimulus_pairs_import(
+            lines=jsonl([pair]), format="pairs-jsonl", source="s", stimulus_set_name="n" * 201
+        )
+    _nothing_imported()
+
+
+@pytest.mark.django_db
+def test_a_csv_header_without_the_columns_imports_nothing_even_with_the_option():
+    lines = ["prompt,control,treated\n", "Q,A.,B.\n"]
+    with pytest.raises(ImportFailed, match="line 1: the header lacks column\\(s\\) intervention"):
+        stimulus_pairs_import(
+            lines=lines, format="pairs-csv", source="s", stimulus_set_name="s", skip_invalid=True
+        )
+    _nothing_imported()
