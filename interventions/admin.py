@@ -1,5 +1,6 @@
+from collections.abc import Iterable
+
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,7 +8,8 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from interventions.imports import ImportFailed
+from interventions.import_admin import SKIP_HELP, SKIP_LABEL, ImportModelAdmin, ImportOutcome
+from interventions.import_rows import Line
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from interventions.pair_imports import PAIR_FORMATS
 from interventions.review import ReviewRefused, edit_diff, stimuli_review
@@ -22,67 +24,51 @@ from interventions.services import (
 
 class PromptImportForm(forms.Form):
     file = forms.FileField(
-        help_text="JSONL: one {prompt_id, prompt, responses, category} per line."
+        help_text="JSONL, or the same gzipped (.gz): one {prompt_id, prompt, responses, "
+        "category} per line."
     )
-    source = forms.CharField(required=False, help_text="Source name; defaults to the file name.")
+    source = forms.CharField(
+        required=False, max_length=200, help_text="Source name; defaults to the file name."
+    )
+    skip_invalid = forms.BooleanField(required=False, label=SKIP_LABEL, help_text=SKIP_HELP)
 
 
 class PairImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV or JSONL, by the format below.")
+    file = forms.FileField(help_text="CSV or JSONL by the format below, or the same gzipped (.gz).")
     format = forms.ChoiceField(choices=[(f, f) for f in PAIR_FORMATS])
-    stimulus_set_name = forms.CharField(help_text="Name of the new stimulus set.")
-    source = forms.CharField(required=False, help_text="Source name; defaults to the file name.")
+    stimulus_set_name = forms.CharField(max_length=200, help_text="Name of the new stimulus set.")
+    source = forms.CharField(
+        required=False, max_length=200, help_text="Source name; defaults to the file name."
+    )
     intervention = forms.CharField(
-        required=False, help_text="Cell name for TRL and HH-RLHF rows (default 'chosen')."
+        required=False,
+        max_length=200,
+        help_text="Cell name for TRL and HH-RLHF rows (default 'chosen').",
     )
-
-
-def _too_big(form: forms.Form, upload) -> bool:
-    if upload.size <= settings.IMPORT_MAX_BYTES:
-        return False
-    form.add_error(
-        "file",
-        f"the file is {upload.size} bytes, over the {settings.IMPORT_MAX_BYTES} byte limit; "
-        "split it or use the management command",
-    )
-    return True
+    skip_invalid = forms.BooleanField(required=False, label=SKIP_LABEL, help_text=SKIP_HELP)
 
 
 @admin.register(Prompt)
-class PromptAdmin(admin.ModelAdmin):
+class PromptAdmin(ImportModelAdmin):
     list_display = ("external_id", "source", "category", "created_at")
     list_filter = ("source", "category")
     search_fields = ("external_id", "text")
     change_list_template = "admin/interventions/prompt/change_list.html"
 
-    def get_urls(self):
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="prompt_import"),
-            *super().get_urls(),
-        ]
+    import_url_name = "prompt_import"
+    import_form = PromptImportForm
+    import_template = "admin/interventions/prompt/import.html"
+    import_title = "Import prompts"
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
-        form = PromptImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            if not _too_big(form, upload):
-                try:
-                    summary = prompts_import(
-                        lines=upload, source=form.cleaned_data["source"] or upload.name
-                    )
-                except ImportFailed as exc:
-                    for error in exc.errors[:50]:
-                        form.add_error("file", error)
-                else:
-                    self.message_user(
-                        request,
-                        f"Imported {summary.prompts} prompts and {summary.responses} responses.",
-                    )
-                    return redirect("admin:interventions_prompt_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Import prompts"}
-        return render(request, "admin/interventions/prompt/import.html", context)
+    def run_import(self, data: dict, lines: Iterable[Line], file_name: str) -> ImportOutcome:
+        summary = prompts_import(
+            lines=lines, source=data["source"] or file_name, skip_invalid=data["skip_invalid"]
+        )
+        return ImportOutcome(
+            f"Imported {summary.prompts} prompts and {summary.responses} responses.",
+            summary.invalid_rows,
+            reverse("admin:interventions_prompt_changelist"),
+        )
 
 
 @admin.register(Response)
@@ -108,7 +94,7 @@ class InterventionAdmin(admin.ModelAdmin):
 
 
 @admin.register(StimulusSet)
-class StimulusSetAdmin(admin.ModelAdmin):
+class StimulusSetAdmin(ImportModelAdmin):
     list_display = (
         "name", "design", "response_source", "response_model", "generation_status", "progress"
     )  # fmt: skip
@@ -124,37 +110,26 @@ class StimulusSetAdmin(admin.ModelAdmin):
     actions = ("generate",)
     change_list_template = "admin/interventions/stimulusset/change_list.html"
 
-    def get_urls(self):
-        view = self.admin_site.admin_view(self.import_view)
-        return [path("import/", view, name="stimulus_pairs_import"), *super().get_urls()]
+    import_url_name = "stimulus_pairs_import"
+    import_form = PairImportForm
+    import_template = "admin/interventions/stimulusset/import.html"
+    import_title = "Import pairs"
 
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
-        form = PairImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload, data = form.cleaned_data["file"], form.cleaned_data
-            if not _too_big(form, upload):
-                try:
-                    summary = stimulus_pairs_import(
-                        lines=upload,
-                        format=data["format"],
-                        source=data["source"] or upload.name,
-                        stimulus_set_name=data["stimulus_set_name"],
-                        intervention=data["intervention"],
-                    )
-                except ImportFailed as exc:
-                    for error in exc.errors[:50]:
-                        form.add_error("file", error)
-                else:
-                    self.message_user(
-                        request,
-                        f"Imported {summary.stimuli} pairs ({summary.rejected} failed their "
-                        "intervention's manipulation check).",
-                    )
-                    return redirect("admin:interventions_stimulusset_changelist")
-        context = {**self.admin_site.each_context(request), "form": form, "title": "Import pairs"}
-        return render(request, "admin/interventions/stimulusset/import.html", context)
+    def run_import(self, data: dict, lines: Iterable[Line], file_name: str) -> ImportOutcome:
+        summary = stimulus_pairs_import(
+            lines=lines,
+            format=data["format"],
+            source=data["source"] or file_name,
+            stimulus_set_name=data["stimulus_set_name"],
+            intervention=data["intervention"],
+            skip_invalid=data["skip_invalid"],
+        )
+        return ImportOutcome(
+            f"Imported {summary.stimuli} pairs into stimulus set '{summary.stimulus_set.name}' "
+            f"({summary.rejected} failed their intervention's manipulation check).",
+            summary.invalid_rows,
+            reverse("admin:interventions_stimulusset_change", args=[summary.stimulus_set.pk]),
+        )
 
     @admin.display(description="cells (passed / made)")
     def cell_counts(self, obj: StimulusSet) -> str:

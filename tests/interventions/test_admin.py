@@ -20,7 +20,10 @@ def test_pair_upload_reports_line_and_field_then_imports(admin_client):
     bad = SimpleUploadedFile("bad.jsonl", (json.dumps({**ROW, "rejected": ""}) + "\n").encode())
     page = admin_client.post(url, {**form, "file": bad})
     assert page.status_code == 200
-    assert "line 1: field &#x27;rejected&#x27; must be non-empty text" in page.content.decode()
+    assert (
+        "line 1: field &#x27;rejected&#x27; is empty; it must be non-empty text"
+        in page.content.decode()
+    )
     assert not StimulusSet.objects.exists()
     good = SimpleUploadedFile("good.jsonl", (json.dumps(ROW) + "\n").encode())
     assert admin_client.post(url, {**form, "file": good}).status_code == 302

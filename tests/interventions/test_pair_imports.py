@@ -27,8 +27,10 @@ CSV = (
 
 
 def _import(lines, format, **kw):
+    source = kw.pop("source", "src")
+    name = kw.pop("name", "s")
     return stimulus_pairs_import(
-        lines=lines, format=format, source=kw.pop("source", "src"), stimulus_set_name="s", **kw
+        lines=lines, format=format, source=source, stimulus_set_name=name, **kw
     )
 
 
@@ -54,7 +56,7 @@ def test_csv_pairs_keep_multiline_fields_and_name_their_lines():
     assert second.control.text == "Plain, two lines\nof text."
     bad = CSV.replace(',"Plain text.",', ',"",')
     with pytest.raises(ImportFailed, match="line 3: field 'treated' is empty"):
-        _import(bad.splitlines(keepends=True), "pairs-csv", source="other")
+        _import(bad.splitlines(keepends=True), "pairs-csv", source="other", name="other")
 
 
 @pytest.mark.django_db
