@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -10,6 +10,8 @@ from collection.access import covariate_schemas_usable, studies_editable, studie
 from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
+from interventions.library_access import stimulus_sets_owned
+from interventions.models import StimulusSet
 
 
 class OwnedByStudyMixin:
@@ -160,6 +162,15 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             obj.owners.add(request.user)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "stimulus_sets":
+            # Their own sets, and those already in studies they can read.
+            kwargs["queryset"] = StimulusSet.objects.filter(
+                Q(pk__in=stimulus_sets_owned(user=request.user))
+                | Q(studies__in=studies_readable(user=request.user))
+            ).distinct()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "covariate_schema":

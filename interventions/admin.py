@@ -10,6 +10,12 @@ from django.utils.html import format_html, format_html_join
 
 from interventions.import_admin import SKIP_HELP, SKIP_LABEL, ImportModelAdmin, ImportOutcome
 from interventions.import_rows import Line
+from interventions.library_access import (
+    interventions_usable,
+    owned_filter,
+    owns,
+    prompt_sources_usable,
+)
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from interventions.pair_imports import PAIR_FORMATS
 from interventions.review import ReviewRefused, edit_diff, stimuli_review
@@ -20,6 +26,52 @@ from interventions.services import (
     stimulus_pairs_import,
     stimulus_set_generation_enqueue,
 )
+
+
+class OwnedLibraryMixin:
+    """Scope an interventions admin to the researcher's own library
+    (``interventions.library_access``): lists, change pages, list filters and form
+    choices; change and delete only what they own. ``owner_path`` leads to the owner."""
+
+    owner_path = "owner"
+    shared_when_unowned = False
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)  # type: ignore[misc]
+        shared = self.shared_when_unowned
+        return rows.filter(owned_filter(request.user, self.owner_path, shared_when_unowned=shared))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        allowed = super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed and (obj is None or owns(request.user, obj, self.owner_path))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        allowed = super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed and (obj is None or owns(request.user, obj, self.owner_path))
+
+    def get_list_filter(self, request):
+        # A related list filter would list every set in the database: offer only the
+        # ones this researcher can see.
+        filters = super().get_list_filter(request)  # type: ignore[misc]
+        return [
+            (f, admin.RelatedOnlyFieldListFilter) if f in ("stimulus_set", "prompt") else f
+            for f in filters
+        ]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A typed raw id must not reach into another researcher's library either.
+        scoped = {Prompt: "owner", Response: "prompt__owner", StimulusSet: "owner"}
+        if db_field.related_model in scoped:
+            path = scoped[db_field.related_model]
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                owned_filter(request.user, path)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change and self.owner_path == "owner" and obj.owner_id is None:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
 
 
 class PromptImportForm(forms.Form):
@@ -49,7 +101,8 @@ class PairImportForm(forms.Form):
 
 
 @admin.register(Prompt)
-class PromptAdmin(ImportModelAdmin):
+class PromptAdmin(OwnedLibraryMixin, ImportModelAdmin):
+    readonly_fields = ("owner",)
     list_display = ("external_id", "source", "category", "created_at")
     list_filter = ("source", "category")
     search_fields = ("external_id", "text")
@@ -60,9 +113,14 @@ class PromptAdmin(ImportModelAdmin):
     import_template = "admin/interventions/prompt/import.html"
     import_title = "Import prompts"
 
-    def run_import(self, data: dict, lines: Iterable[Line], file_name: str) -> ImportOutcome:
+    def run_import(
+        self, data: dict, lines: Iterable[Line], file_name: str, owner_id: int | None
+    ) -> ImportOutcome:
         summary = prompts_import(
-            lines=lines, source=data["source"] or file_name, skip_invalid=data["skip_invalid"]
+            lines=lines,
+            source=data["source"] or file_name,
+            skip_invalid=data["skip_invalid"],
+            owner_id=owner_id,
         )
         return ImportOutcome(
             f"Imported {summary.prompts} prompts and {summary.responses} responses.",
@@ -72,7 +130,8 @@ class PromptAdmin(ImportModelAdmin):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(OwnedLibraryMixin, admin.ModelAdmin):
+    owner_path = "prompt__owner"
     list_display = ("pk", "model_name", "origin", "generator", "prompt")
     list_filter = ("origin", "model_name", "generator")
     raw_id_fields = ("prompt", "parent")
@@ -80,7 +139,9 @@ class ResponseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Intervention)
-class InterventionAdmin(admin.ModelAdmin):
+class InterventionAdmin(OwnedLibraryMixin, admin.ModelAdmin):
+    shared_when_unowned = True  # the built-in catalogue: read-only but for administrators
+    exclude = ("owner",)
     list_display = (
         "name", "attribute", "transform", "backend", "check_measure", "check_threshold"
     )  # fmt: skip
@@ -94,7 +155,25 @@ class InterventionAdmin(admin.ModelAdmin):
 
 
 @admin.register(StimulusSet)
-class StimulusSetAdmin(ImportModelAdmin):
+class StimulusSetAdmin(OwnedLibraryMixin, ImportModelAdmin):
+    exclude = ("owner",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "response_source":
+            sources = prompt_sources_usable(user=request.user)
+            return forms.ChoiceField(
+                choices=[("", "---------"), *((source, source) for source in sources)],
+                label="Response source",
+                help_text="The prompt import whose responses the pairs are made from "
+                "(Prompts: Import). Only your imports are listed.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "interventions":
+            kwargs["queryset"] = interventions_usable(user=request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     list_display = (
         "name", "design", "response_source", "response_model", "generation_status", "progress"
     )  # fmt: skip
@@ -115,7 +194,9 @@ class StimulusSetAdmin(ImportModelAdmin):
     import_template = "admin/interventions/stimulusset/import.html"
     import_title = "Import pairs"
 
-    def run_import(self, data: dict, lines: Iterable[Line], file_name: str) -> ImportOutcome:
+    def run_import(
+        self, data: dict, lines: Iterable[Line], file_name: str, owner_id: int | None
+    ) -> ImportOutcome:
         summary = stimulus_pairs_import(
             lines=lines,
             format=data["format"],
@@ -123,6 +204,7 @@ class StimulusSetAdmin(ImportModelAdmin):
             stimulus_set_name=data["stimulus_set_name"],
             intervention=data["intervention"],
             skip_invalid=data["skip_invalid"],
+            owner_id=owner_id,
         )
         return ImportOutcome(
             f"Imported {summary.stimuli} pairs into stimulus set '{summary.stimulus_set.name}' "
@@ -156,7 +238,8 @@ class StimulusSetAdmin(ImportModelAdmin):
 
 
 @admin.register(Stimulus)
-class StimulusAdmin(admin.ModelAdmin):
+class StimulusAdmin(OwnedLibraryMixin, admin.ModelAdmin):
+    owner_path = "stimulus_set__owner"
     list_display = (
         "pk", "stimulus_set", "cell", "check_status", "review_status", "check_reason",
         "provenance", "review_link",
@@ -192,7 +275,12 @@ class StimulusAdmin(admin.ModelAdmin):
         url = reverse("admin:interventions_stimulus_review", args=[obj.pk])
         return format_html('<a href="{}">review</a>', url)
 
-    @admin.action(description="Approve the selected pairs", permissions=["change"])
+    def has_review_permission(self, request) -> bool:
+        # Reviewing records a verdict; it changes nothing of the pair itself, so viewing
+        # the (owned, see get_queryset) stimuli is what it takes.
+        return self.has_view_permission(request)
+
+    @admin.action(description="Approve the selected pairs", permissions=["review"])
     def approve_selected(self, request: HttpRequest, queryset) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         try:
@@ -233,7 +321,7 @@ class StimulusAdmin(admin.ModelAdmin):
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         stimulus = self.get_queryset(request).filter(pk=pk).first()
-        if stimulus is None or not self.has_change_permission(request, stimulus):
+        if stimulus is None or not self.has_review_permission(request):
             return redirect("admin:interventions_stimulus_changelist")
         error, reason = "", request.POST.get("reason", "")
         if request.method == "POST":

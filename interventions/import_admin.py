@@ -57,7 +57,9 @@ class ImportModelAdmin(admin.ModelAdmin):
     import_template: str
     import_title: str
 
-    def run_import(self, data: dict, lines: Iterable[Line], file_name: str) -> ImportOutcome:
+    def run_import(
+        self, data: dict, lines: Iterable[Line], file_name: str, owner_id: int | None
+    ) -> ImportOutcome:
         raise NotImplementedError
 
     def _report_key(self) -> str:
@@ -85,7 +87,7 @@ class ImportModelAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             lines = file_lines(upload, name=upload.name, max_bytes=settings.IMPORT_MAX_BYTES)
             try:
-                outcome = self.run_import(form.cleaned_data, lines, upload.name)
+                outcome = self.run_import(form.cleaned_data, lines, upload.name, request.user.pk)
             except ImportFailed as exc:
                 self._show_errors(form, exc)
                 rejected = tuple(exc.row_errors)

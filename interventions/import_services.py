@@ -57,7 +57,7 @@ def _names_checked(**names: str) -> None:
 
 
 def prompts_import(
-    *, lines: Iterable[Line], source: str, skip_invalid: bool = False
+    *, lines: Iterable[Line], source: str, skip_invalid: bool = False, owner_id: int | None = None
 ) -> ImportSummary:
     """Import prompts and their responses. Raises ImportFailed (naming line and field)
     for a malformed file or for prompt ids this source already has, unless
@@ -78,7 +78,7 @@ def prompts_import(
         ]  # fmt: skip
         fresh = [r for r in parsed.rows if r.prompt_id not in existing]
         rows = rows_accepted(Parsed(fresh, errors), skip_invalid=skip_invalid)
-        prompts = rows_inserted(Prompt, [_prompt(source, r) for r in rows])
+        prompts = rows_inserted(Prompt, [_prompt(source, r, owner_id) for r in rows])
         responses = rows_inserted(
             Response,
             [
@@ -94,8 +94,14 @@ def _line(error: RowError) -> int:
     return error.line
 
 
-def _prompt(source: str, row: PromptRow) -> Prompt:
-    return Prompt(source=source, external_id=row.prompt_id, category=row.category, text=row.prompt)
+def _prompt(source: str, row: PromptRow, owner_id: int | None) -> Prompt:
+    return Prompt(
+        source=source,
+        external_id=row.prompt_id,
+        category=row.category,
+        text=row.prompt,
+        owner_id=owner_id,
+    )
 
 
 def stimulus_pairs_import(
@@ -106,6 +112,7 @@ def stimulus_pairs_import(
     stimulus_set_name: str,
     intervention: str = "",
     skip_invalid: bool = False,
+    owner_id: int | None = None,
 ) -> PairImportSummary:
     """Import ready-made pairs as observational stimuli in a new stimulus set; row
     errors raise ImportFailed unless ``skip_invalid`` (then they are listed in the
@@ -127,6 +134,7 @@ def stimulus_pairs_import(
             seed=0,
             description=f"Imported pairs ({format}).",
             generation_status=StimulusSet.GenerationStatus.DONE,
+            owner_id=owner_id,
         )
         stimuli = _stimuli_written(stimulus_set, rows, source=source, format=format)
     rejected = sum(s.check_status == Stimulus.CheckStatus.REJECTED for s in stimuli)
@@ -141,8 +149,13 @@ def _stimuli_written(
     known = {
         iv.name: iv for iv in Intervention.objects.filter(name__in={r.intervention for r in rows})
     }
+    owner_id = stimulus_set.owner_id
     prompts = rows_inserted(
-        Prompt, [Prompt(source=source, external_id=r.prompt_id, text=r.prompt) for r in rows]
+        Prompt,
+        [
+            Prompt(source=source, external_id=r.prompt_id, text=r.prompt, owner_id=owner_id)
+            for r in rows
+        ],
     )
     responses = rows_inserted(
         Response,

@@ -4,6 +4,18 @@ from django.conf import settings
 from django.db import models
 
 
+def _person(help_text: str) -> models.ForeignKey:
+    """An optional link to a researcher that outlives their account (set to empty)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=help_text,
+    )
+
+
 class Prompt(models.Model):
     source = models.CharField(
         max_length=200,
@@ -16,6 +28,7 @@ class Prompt(models.Model):
         max_length=100, blank=True, help_text="Category given by the source, if any."
     )
     text = models.TextField(help_text="The user's prompt, verbatim.")
+    owner = _person("The researcher who imported it: only they may change it.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +99,10 @@ class Intervention(models.Model):
     """One attribute manipulation and the manipulation check that verifies it."""
 
     name = models.SlugField(unique=True, help_text="Identifier used in treatment vectors.")
+    owner = _person(
+        "Who defined it; empty for the built-in catalogue, which every researcher "
+        "may use and only an administrator may change."
+    )
     attribute = models.CharField(
         max_length=50, help_text="The attribute manipulated: length, markdown, hedging..."
     )
@@ -245,14 +262,7 @@ class Stimulus(models.Model):
         "and in nothing else?",
     )
     review_reason = models.TextField(blank=True, help_text="Why the reviewer rejected it.")
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Who reviewed it.",
-    )
+    reviewed_by = _person("Who reviewed it.")
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When it was reviewed.")
     is_attention_check = models.BooleanField(
         default=False, help_text="Shown to test attention; excluded from effect estimates."
