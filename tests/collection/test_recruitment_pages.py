@@ -7,8 +7,11 @@ import pytest
 from django.urls import reverse
 
 from annotators.models import ConsentRecord, CovariateResponse, CovariateSchema
+from collection.demo import demo_seed
 from collection.models import Assignment, Enrollment, Study
-from collection.recruitment import enrollment_code
+from collection.recruitment import PROLIFIC_COMPLETION_URL, enrollment_code
+from collection.services import assignment_next
+from tests.collection.helpers import submit
 from tests.collection.test_pages import _enter, _label_once
 from tests.factories import enrollment_make, study_make, user_make
 
@@ -204,11 +207,19 @@ def test_admin_lists_each_enrollment_s_outcome_and_code(client, stimulus_set):
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=1)
     Study.objects.filter(pk=study.pk).update(completion_code="")
     enrollment = enrollment_make(study)
-    from collection.services import assignment_next
-    from tests.collection.helpers import submit
-
     submit(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment)
     client.force_login(user_make("owner", superuser=True))
     listing = client.get(reverse("admin:collection_enrollment_changelist")).content.decode()
     assert enrollment_code(study_id=study.pk, enrollment_id=enrollment.pk) in listing
     assert "Returned at" in listing and "Declined at" in listing
+
+
+@pytest.mark.django_db
+def test_the_demo_study_closes_the_loop_for_its_prolific_link(client):
+    study = demo_seed()
+    assert study.completion_url_template == PROLIFIC_COMPLETION_URL
+    codes = (study.completion_code, study.no_consent_code, study.returned_code)
+    assert codes == ("CPDEMO01", "CPDEMONC", "CPDEMORT")
+    _enter(client, study, "?PROLIFIC_PID=demo-pid-1&STUDY_ID=demo&SESSION_ID=s1")
+    page = client.get(client.post(_url("decline", study)).url).content.decode()
+    assert _redirects_to(page, PROLIFIC + "CPDEMONC")
