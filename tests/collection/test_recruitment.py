@@ -1,8 +1,11 @@
 """The recruitment loop's services: decline, stop and return, and the codes of each way out."""
 
+import threading
+from collections import Counter
+
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotators.models import ConsentRecord
@@ -26,6 +29,7 @@ from collection.services import (
 from interventions.models import Stimulus
 from tests.collection.helpers import pool_problems, submit
 from tests.factories import enrollment_make, study_make
+from tests.services import require_postgres_and_redis
 
 
 def _fresh(study: Study) -> Enrollment:
@@ -221,3 +225,76 @@ def test_each_way_out_carries_its_own_code_for_prolific_participants_only(study)
         None,  # a blank code: a thank-you page, no redirect
     )
     assert outs[finished.pk].url == "https://app.prolific.com/submissions/complete?cc=DONE123"
+
+
+# --- Races (PostgreSQL: real row locks) ---------------------------------------------------
+
+
+def _race(*calls) -> list:
+    """Run the calls at once, each in its own thread and connection; their results or
+    exceptions, in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - reported to the test
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_consent_and_decline_at_once_leave_exactly_one(stimulus_set):
+    require_postgres_and_redis()
+    study = study_make(stimulus_set=stimulus_set)
+    for _ in range(20):
+        enrollment = _fresh(study)
+        consented, declined = _race(
+            lambda e=enrollment: enrollment_consent(
+                enrollment=Enrollment.objects.select_related("study", "annotator").get(pk=e.pk),
+                consent_text="text",
+            ),
+            lambda e=enrollment: enrollment_decline(enrollment=Enrollment.objects.get(pk=e.pk)),
+        )
+        assert {consented, declined} == {True, False}, (consented, declined)
+        enrollment.refresh_from_db()
+        assert (enrollment.consented_at is None) == declined
+        records = ConsentRecord.objects.filter(annotator_id=enrollment.annotator_id).count()
+        assert records == (0 if declined else 1)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_stop_and_the_last_label_at_once_never_both(stimulus_set):
+    require_postgres_and_redis()
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=1)
+    outcomes = Counter()
+    for _ in range(20):
+        enrollment = enrollment_make(study)
+        pair = assignment_next(enrollment_id=enrollment.pk).assignment
+        labelled, returned = _race(
+            lambda e=enrollment, p=pair: submit(e, p),
+            lambda e=enrollment: enrollment_return(enrollment=Enrollment.objects.get(pk=e.pk)),
+        )
+        enrollment.refresh_from_db()
+        pair.refresh_from_db()
+        if returned is True:  # the return went first: the label was refused
+            assert isinstance(labelled, LabelRejected), labelled
+            assert enrollment.completed_at is None and pair.state == Assignment.State.RETURNED
+        else:  # the label went first: nothing left to return
+            assert returned is False and labelled.completed, (labelled, returned)
+            assert enrollment.returned_at is None and pair.state == Assignment.State.LABELLED
+        outcomes[returned] += 1
+    assert pool_problems(study) == []
+    print("return first / label first:", outcomes[True], outcomes[False])
