@@ -10,6 +10,7 @@ from collection.access import covariate_schemas_usable, studies_editable, studie
 from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
+from collection.recruitment import PROLIFIC_QUERY, completion_code_for
 from interventions.library_access import stimulus_sets_owned
 from interventions.models import StimulusSet
 
@@ -153,10 +154,53 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         ),
         (
             "What annotators see",
-            {"fields": ("consent_text", "instructions", "covariate_schema", "completion_code")},
+            {
+                "fields": (
+                    "consent_text",
+                    "expected_duration",
+                    "payment",
+                    "contact",
+                    "instructions",
+                    "covariate_schema",
+                )
+            },
+        ),
+        (
+            "Recruitment",
+            {
+                "fields": (
+                    "prolific_study_url",
+                    "completion_url_template",
+                    "completion_code",
+                    "no_consent_code",
+                    "returned_code",
+                ),
+                "description": "Paste the study URL into Prolific, which fills in each "
+                "participant's ids. Participants from Prolific are sent to the completion "
+                "URL with the code of how they left: finished, declined consent, or "
+                "stopped and returned. A blank code shows a thank-you page instead.",
+            },
         ),
     )
     actions = ("launch", "pause", "pool_extend", "export_jsonl")
+
+    class Media:
+        js = ("collection/admin_copy.js",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Added here rather than in readonly_fields, which the analysis app's subclass
+        # (the study page with its estimates) replaces.
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if "prolific_study_url" in fields else (*fields, "prolific_study_url")
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            # The absolute address needs the request's host, which a readonly field's
+            # display method is not given: it reads it from the instance being shown.
+            obj.entry_url_absolute = request.build_absolute_uri(
+                reverse("collection:entry", args=[obj.slug])
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -171,6 +215,12 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                 | Q(studies__in=studies_readable(user=request.user))
             ).distinct()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "completion_url_template" and field is not None:
+            field.widget.attrs["class"] = "vLargeTextField"  # a URL: the full width
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "covariate_schema":
@@ -200,6 +250,19 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             return "–"
         url = f"/s/{obj.slug}/"
         return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.display(description="study URL for Prolific")
+    def prolific_study_url(self, obj: Study) -> str:
+        entry = getattr(obj, "entry_url_absolute", None)
+        if not obj.pk or entry is None:
+            return "shown once the study is saved"
+        url = entry + PROLIFIC_QUERY
+        return format_html(
+            '<input type="text" readonly value="{}" id="prolific-study-url" class="vLargeTextField"'
+            ' aria-label="study URL for Prolific"> <button type="button" class="button"'
+            ' data-copy="prolific-study-url">Copy</button>',
+            url,
+        )
 
     @admin.display(description="results page")
     def results_link(self, obj: Study) -> str:
@@ -239,8 +302,26 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("annotator", "study", "consented_at", "completed_at")
+    list_display = (
+        "annotator",
+        "study",
+        "consented_at",
+        "completed_at",
+        "declined_at",
+        "returned_at",
+        "completion_code",
+    )
     list_filter = (STUDY_FILTER,)
+    list_select_related = ("annotator", "study")
+
+    @admin.display(description="completion code")
+    def completion_code(self, obj: Enrollment) -> str:
+        """The code this participant was given, to check against the one they submit."""
+        if obj.completed_at is None:
+            return "–"
+        return completion_code_for(
+            study_code=obj.study.completion_code, study_id=obj.study_id, enrollment_id=obj.pk
+        )
 
 
 @admin.register(Assignment)

@@ -109,6 +109,11 @@ def demo_seed() -> Study:
                 ),
                 "covariate_schema": schema,
                 "completion_code": "CPDEMO01",
+                "no_consent_code": "CPDEMONC",
+                "returned_code": "CPDEMORT",
+                "expected_duration": "about 5 minutes",
+                "payment": "none: this is a demonstration",
+                "contact": "the researcher who sent you this link",
                 "seed": 7,
             },
         )

@@ -184,6 +184,7 @@ class DrawContext:
     study: Study
     annotator_id: int
     consented: bool
+    ended: bool  # declined or returned: no more pairs
     questionnaire_done: bool
     labels_done: int
     completed: bool
@@ -202,7 +203,9 @@ def _draw_context_sql() -> tuple[str, str, list[models.Field]]:
     answers = CovariateResponse._meta.db_table
     enrollment = (
         f"SELECT e.annotator_id, e.consented_at IS NOT NULL, e.labels_done, "
-        f"e.completed_at IS NOT NULL, s.covariate_schema_id IS NULL OR EXISTS ("
+        f"e.completed_at IS NOT NULL, "
+        f"e.declined_at IS NOT NULL OR e.returned_at IS NOT NULL, "
+        f"s.covariate_schema_id IS NULL OR EXISTS ("
         f"SELECT 1 FROM {answers} r WHERE r.annotator_id = e.annotator_id "
         f"AND r.schema_id = s.covariate_schema_id), {study_columns} "
         f"FROM {_ENROLLMENT} e JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s"
@@ -237,11 +240,12 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
     if not rows:
         return None
     row = rows[0]
-    annotator_id, consented, labels_done, completed, questionnaire_done = row[:5]
+    annotator_id, consented, labels_done, completed, ended, questionnaire_done = row[:6]
     return DrawContext(
-        study=_from_db(Study, study_fields, row[5:]),
+        study=_from_db(Study, study_fields, row[6:]),
         annotator_id=annotator_id,
         consented=bool(consented),
+        ended=bool(ended),
         questionnaire_done=bool(questionnaire_done),
         labels_done=labels_done,
         completed=bool(completed),

@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 
 from annotators.models import Annotator, CovariateSchema
+from collection.recruitment import (
+    PROLIFIC_COMPLETION_URL,
+    code_validator,
+    completion_url_template_validate,
+)
 from interventions.models import Stimulus, StimulusSet
 
 # The pool bucket of attention-check stimuli: drawn at the study's attention-check rate,
@@ -122,7 +127,51 @@ class Study(models.Model):
         help_text="Rows estimated from fewer annotators show no p-value or interval.",
     )
     completion_code = models.CharField(
-        max_length=50, help_text="Shown when an annotator's quota is met (Prolific completion)."
+        max_length=50,
+        blank=True,
+        validators=[code_validator],
+        help_text="Shown (and sent to the completion URL) when an annotator's quota is met. "
+        "Blank: every annotator gets a code of their own, shown on the page without a "
+        "redirect (Prolific accepts only the codes set up in its study).",
+    )
+    completion_url_template = models.CharField(
+        "completion URL",
+        max_length=500,
+        blank=True,
+        default=PROLIFIC_COMPLETION_URL,
+        validators=[completion_url_template_validate],
+        help_text="Where a participant who arrived from Prolific is sent at the end, {code} "
+        "replaced by the code of how they left. Blank: no redirect, the code is shown.",
+    )
+    no_consent_code = models.CharField(
+        max_length=50,
+        blank=True,
+        validators=[code_validator],
+        help_text="Sent to the completion URL when a participant declines consent. "
+        "Blank: a thank-you page, no redirect.",
+    )
+    returned_code = models.CharField(
+        max_length=50,
+        blank=True,
+        validators=[code_validator],
+        help_text="Sent to the completion URL when a participant stops and returns the "
+        "study part-way. Blank: a thank-you page, no redirect.",
+    )
+    expected_duration = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Shown on the consent page when set, e.g. 'about 15 minutes'.",
+    )
+    payment = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Shown on the consent page when set, e.g. '£2.50 through Prolific'.",
+    )
+    contact = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who to contact about the study, shown on the consent page when set "
+        "(an e-mail address becomes a link).",
     )
     seed = models.BigIntegerField(help_text="Root seed of every random choice in this study.")
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="studies")
@@ -177,6 +226,17 @@ class Enrollment(models.Model):
     prolific_session_id = models.CharField(max_length=100, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the participant declined consent: nothing else is recorded.",
+    )
+    returned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the participant stopped part-way and returned the study; the "
+        "labels given before are kept.",
+    )
     labels_done = models.PositiveIntegerField(
         default=0,
         help_text="Labels given (not counting corrections), counted by the label service "
@@ -186,11 +246,27 @@ class Enrollment(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["study", "annotator"], name="enrollment_once")
+            models.UniqueConstraint(fields=["study", "annotator"], name="enrollment_once"),
+            # A decline records nothing but itself; a return ends an unfinished place.
+            models.CheckConstraint(
+                condition=models.Q(declined_at__isnull=True)
+                | models.Q(consented_at__isnull=True, returned_at__isnull=True),
+                name="enrollment_declined_never_consented",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(returned_at__isnull=True)
+                | models.Q(consented_at__isnull=False, completed_at__isnull=True),
+                name="enrollment_returned_unfinished",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.annotator} in {self.study}"
+
+    @property
+    def ended(self) -> bool:
+        """Declined or returned: the participant left, and gets no pair again."""
+        return self.declined_at is not None or self.returned_at is not None
 
 
 class Assignment(models.Model):
@@ -238,12 +314,14 @@ class Assignment(models.Model):
         max_length=10,
         choices=State.choices,
         default=State.OPEN,
-        help_text="open until labelled, or returned to the pool after it expired unlabelled.",
+        help_text="open until labelled, or returned to the pool unlabelled (expired, or its "
+        "annotator stopped).",
     )
     returned_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When the expired, unlabelled assignment was returned to the pool.",
+        help_text="When the unlabelled assignment was returned to the pool: it expired, "
+        "or its annotator stopped and returned the study.",
     )
 
     class Meta:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Sum
 
-from annotators.models import CovariateResponse
+from annotators.models import Annotator, CovariateResponse
 from collection.models import Assignment, CellTally, Enrollment, Study
+from collection.recruitment import completion_code_for, exit_site, exit_url
 from interventions.models import Prompt, Response, Stimulus
 
 
@@ -83,3 +84,43 @@ def pair_texts(*, assignment: Assignment) -> PairTexts:
     if assignment.treated_on_left:
         return PairTexts(prompt=prompt, left=treated, right=control)
     return PairTexts(prompt=prompt, left=control, right=treated)
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How a participant left the study, the code that says so, and where they go."""
+
+    outcome: str  # "completed", "declined" or "returned"
+    code: str  # "" when the study set no code for this way out
+    url: str | None  # the recruitment site's completion URL with the code; None: stay
+
+    @property
+    def site(self) -> str:
+        return exit_site(self.url) if self.url else ""
+
+
+def enrollment_exit(*, enrollment: Enrollment) -> Exit | None:
+    """The way out of a finished, declined or returned enrollment; None while it runs.
+
+    Only a participant who arrived from Prolific is sent anywhere: someone who came by
+    the open link came from no recruitment site. An annotator's own completion code
+    (the study set none) is shown, never sent: Prolific accepts only its study's codes.
+    """
+    study = enrollment.study
+    if enrollment.declined_at is not None:
+        outcome, code, shared = "declined", study.no_consent_code, study.no_consent_code
+    elif enrollment.returned_at is not None:
+        outcome, code, shared = "returned", study.returned_code, study.returned_code
+    elif enrollment.completed_at is not None:
+        code = completion_code_for(
+            study_code=study.completion_code, study_id=study.pk, enrollment_id=enrollment.pk
+        )
+        outcome, shared = "completed", study.completion_code
+    else:
+        return None
+    recruited = (
+        bool(enrollment.prolific_session_id)
+        or enrollment.annotator.recruitment == Annotator.Recruitment.PROLIFIC
+    )
+    url = exit_url(template=study.completion_url_template, code=shared) if recruited else None
+    return Exit(outcome=outcome, code=code, url=url)

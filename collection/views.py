@@ -1,4 +1,5 @@
-"""Annotator pages: entry, consent, questionnaire, label, done. Thin: each calls services."""
+"""Annotator pages: entry, consent (or decline), questionnaire, label, done, and the ways
+out (stop and return; the page of a participant who left). Thin: each calls services."""
 
 import uuid
 from dataclasses import asdict
@@ -8,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from annotators.models import Annotator, CovariateResponse
-from annotators.services import consent_record, covariates_record
+from annotators.models import CovariateResponse
+from annotators.services import covariates_record
 from collection.enrollment_cookie import enrollment_cookie_set
 from collection.errors import (
     EnrollmentClosed,
@@ -22,8 +23,14 @@ from collection.errors import (
 from collection.forms import ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
-from collection.selectors import Progress, enrollment_progress, pair_texts
-from collection.services import assignment_next, enrollment_consent, label_submit
+from collection.selectors import Progress, enrollment_exit, enrollment_progress, pair_texts
+from collection.services import (
+    assignment_next,
+    enrollment_consent,
+    enrollment_decline,
+    enrollment_return,
+    label_submit,
+)
 from collection.services.enrollments import (
     ProlificArrival,
     enrollment_enter,
@@ -45,7 +52,9 @@ def _session_enrollment(request: HttpRequest, study: Study) -> Enrollment | None
 
 def _next_url(enrollment: Enrollment) -> str:
     study = enrollment.study
-    if enrollment.consented_at is None:
+    if enrollment.ended:
+        step = "ended"
+    elif enrollment.consented_at is None:
         step = "consent"
     elif (
         study.covariate_schema_id
@@ -141,14 +150,73 @@ def consent(request: HttpRequest, slug: str) -> HttpResponse:
     enrollment = _enrollment_or_entry(request, slug)
     if isinstance(enrollment, HttpResponse):
         return enrollment
+    if enrollment.consented_at is not None or enrollment.ended:
+        return redirect(_next_url(enrollment))
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        consent_record(
-            annotator=enrollment.annotator, scope=slug, text=enrollment.study.consent_text
-        )
-        enrollment_consent(enrollment=enrollment)
+        enrollment_consent(enrollment=enrollment, consent_text=enrollment.study.consent_text)
         return redirect(_next_url(enrollment))
     return render(request, "collection/consent.html", {"study": enrollment.study, "form": form})
+
+
+def _leaving_key(study: Study) -> str:
+    return f"leaving:{study.slug}"
+
+
+def _leave(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
+    """To the page that sends a participant who just left on to the recruitment site.
+
+    Through our own page rather than a redirect from the POST: the CSP's form-action
+    'self' would stop a form's redirect to another site. The flag makes that page
+    redirect once; coming back later, the participant sees it without being sent away.
+    """
+    request.session[_leaving_key(enrollment.study)] = True
+    return redirect("collection:ended", enrollment.study.slug)
+
+
+@require_POST
+def decline(request: HttpRequest, slug: str) -> HttpResponse:
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    if enrollment_decline(enrollment=enrollment):
+        return _leave(request, enrollment)
+    return redirect(_next_url(enrollment))  # consented meanwhile: stopping is the way out
+
+
+@require_http_methods(["GET", "POST"])
+def stop(request: HttpRequest, slug: str) -> HttpResponse:
+    """Stop part-way and return the study: a confirmation, then the return."""
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    if enrollment.consented_at is None or enrollment.completed_at or enrollment.ended:
+        return redirect(_next_url(enrollment))
+    if request.method == "POST":
+        if enrollment_return(enrollment=enrollment):
+            return _leave(request, enrollment)
+        enrollment.refresh_from_db()
+        return redirect(_next_url(enrollment))  # the last label was committed meanwhile
+    context = {"study": enrollment.study, "progress": enrollment_progress(enrollment=enrollment)}
+    return render(request, "collection/stop.html", context)
+
+
+def ended(request: HttpRequest, slug: str) -> HttpResponse:
+    """The page of a participant who declined or returned the study, whenever they come
+    back: it sends them to the recruitment site only right after they left."""
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    if not enrollment.ended:
+        return redirect(_next_url(enrollment))
+    leaving = request.session.pop(_leaving_key(enrollment.study), False)
+    way_out = enrollment_exit(enrollment=enrollment)
+    context = {
+        "study": enrollment.study,
+        "exit": way_out,
+        "redirect_now": bool(leaving and way_out and way_out.url),
+    }
+    return render(request, "collection/ended.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,7 +225,7 @@ def about_you(request: HttpRequest, slug: str) -> HttpResponse:
     if isinstance(enrollment, HttpResponse):
         return enrollment
     schema = enrollment.study.covariate_schema
-    if schema is None or enrollment.consented_at is None:
+    if schema is None or enrollment.consented_at is None or enrollment.ended:
         return redirect(_next_url(enrollment))
     form = covariate_form_class(schema.questions)(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -234,11 +302,15 @@ def done(request: HttpRequest, slug: str) -> HttpResponse:
     enrollment = _enrollment_or_entry(request, slug)
     if isinstance(enrollment, HttpResponse):
         return enrollment
+    if enrollment.ended:
+        return redirect(_next_url(enrollment))
+    way_out = enrollment_exit(enrollment=enrollment)
     context = {
         "study": enrollment.study,
-        "completed": enrollment.completed_at is not None,
+        "exit": way_out,
+        # Every visit of a finished participant redirects: the JSON API's client lands
+        # here after the last label too, and the code is on the page if the site is down.
+        "redirect_now": bool(way_out and way_out.url),
         "progress": enrollment_progress(enrollment=enrollment),
-        "prolific": bool(enrollment.prolific_session_id)
-        or enrollment.annotator.recruitment == Annotator.Recruitment.PROLIFIC,
     }
     return render(request, "collection/done.html", context)

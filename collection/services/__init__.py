@@ -2,8 +2,19 @@
 calls these."""
 
 from collection.pool import study_slots_build
-from collection.services.assignments import AssignmentNext, assignment_expire, assignment_next
-from collection.services.enrollments import enrollment_consent, enrollment_start, study_pause
+from collection.services.assignments import (
+    AssignmentNext,
+    assignment_expire,
+    assignment_next,
+    assignments_release,
+)
+from collection.services.enrollments import (
+    enrollment_consent,
+    enrollment_decline,
+    enrollment_return,
+    enrollment_start,
+    study_pause,
+)
 from collection.services.labels import LabelResult, label_submit
 
 __all__ = [
@@ -11,7 +22,10 @@ __all__ = [
     "LabelResult",
     "assignment_expire",
     "assignment_next",
+    "assignments_release",
     "enrollment_consent",
+    "enrollment_decline",
+    "enrollment_return",
     "enrollment_start",
     "label_submit",
     "study_pause",

@@ -29,6 +29,7 @@ from collection.pool import (
     tally_add,
     tally_add_statement,
 )
+from collection.recruitment import completion_code_for
 from collection.selectors import annotator_stratum, cell_outcome_moments
 
 # Designs that read CellTally: the others skip its updates (one write less per draw).
@@ -55,22 +56,45 @@ def assignment_expire(*, study_id: int | None = None, limit: int = 500) -> int:
         if study_id is not None:
             overdue = overdue.filter(study_id=study_id)
         rows = list(overdue.order_by("expires_at")[:limit])
-        by_study: dict[int, list[Assignment]] = {}
-        for a in rows:
-            by_study.setdefault(a.study_id, []).append(a)
-        for sid, assignments in sorted(by_study.items()):
-            sizes = buckets_locked(sid)
-            for a in assignments:
-                # Without a pool (served before it existed) the build counts states.
-                if sizes and not a.is_attention_check:
-                    slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
-                    slot_move(sid, slot, sizes, -1)
-                    if a.design_name in TALLIED_DESIGNS:
-                        tally_add(sid, a.stratum, a.cell, assigned=-1)
-            Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
-                state=Assignment.State.RETURNED, returned_at=now
-            )
+        _return_to_pool(rows, now)
     return len(rows)
+
+
+def assignments_release(*, enrollment_id: int) -> int:
+    """Return the enrollment's open assignments to the pool now, expired or not (its
+    annotator stopped); returns how many.
+
+    Call it inside the transaction that holds the enrollment row's lock (as the engine
+    and the label service take it first), so no draw or label of this annotator runs
+    meanwhile; the assignment rows and then the bucket rows are locked in the engine's
+    order.
+    """
+    rows = list(
+        Assignment.objects.select_for_update()
+        .filter(enrollment_id=enrollment_id, state=Assignment.State.OPEN)
+        .order_by("pk")
+    )
+    _return_to_pool(rows, timezone.now())
+    return len(rows)
+
+
+def _return_to_pool(rows: list[Assignment], now: datetime) -> None:
+    """Mark the locked open assignments returned and drop each stimulus one level."""
+    by_study: dict[int, list[Assignment]] = {}
+    for a in rows:
+        by_study.setdefault(a.study_id, []).append(a)
+    for sid, assignments in sorted(by_study.items()):
+        sizes = buckets_locked(sid)
+        for a in assignments:
+            # Without a pool (served before it existed) the build counts states.
+            if sizes and not a.is_attention_check:
+                slot = StimulusSlot.objects.get(study_id=sid, stimulus_id=a.stimulus_id)
+                slot_move(sid, slot, sizes, -1)
+                if a.design_name in TALLIED_DESIGNS:
+                    tally_add(sid, a.stratum, a.cell, assigned=-1)
+        Assignment.objects.filter(pk__in=[a.pk for a in assignments]).update(
+            state=Assignment.State.RETURNED, returned_at=now
+        )
 
 
 # --- The engine -----------------------------------------------------------------------
@@ -83,7 +107,7 @@ class AssignmentNext:
     assignment: Assignment | None
     labels_done: int
     labels_total: int
-    completion_code: str | None  # the study's code once the annotator's quota is met
+    completion_code: str | None  # the annotator's code once their quota is met
 
     @property
     def status(self) -> str:
@@ -152,7 +176,11 @@ def _assignment_draw(enrollment_id: int) -> _Attempt:
             assignment=None,
             labels_done=context.labels_done,
             labels_total=study.labels_per_annotator,
-            completion_code=study.completion_code if context.completed else None,
+            completion_code=completion_code_for(
+                study_code=study.completion_code, study_id=study.pk, enrollment_id=enrollment_id
+            )
+            if context.completed
+            else None,
         )
         latest = context.latest
         if latest is not None and latest.is_open:
@@ -235,6 +263,11 @@ def _enrollment_ready(enrollment_id: int, now: datetime) -> DrawContext:
     context = enrollment_locked_for_draw(enrollment_id, now)
     if context is None:
         raise EnrollmentNotReady("this enrollment does not exist; open the study's link again")
+    if context.ended:
+        raise EnrollmentNotReady(
+            "you have stopped taking part in this study (declined or returned it), so "
+            "there are no more pairs for you"
+        )
     if not context.consented:
         raise EnrollmentNotReady("consent to the study on its entry page before requesting pairs")
     if not context.questionnaire_done:

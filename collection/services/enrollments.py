@@ -3,16 +3,19 @@
 import logging
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from annotators.models import Annotator
 from annotators.services import (
     annotator_create_anonymous,
     annotator_for_external_id_hash,
+    consent_record,
     external_id_hash,
 )
 from collection.errors import EnrollmentClosed, EnrollmentRefused
 from collection.models import Enrollment, Study
+from collection.services.assignments import assignments_release
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +96,64 @@ def enrollment_enter(*, study: Study, arrival: ProlificArrival | None) -> Enroll
     return enrollment
 
 
-def enrollment_consent(*, enrollment: Enrollment) -> None:
-    if enrollment.consented_at is None:
-        Enrollment.objects.filter(pk=enrollment.pk, consented_at__isnull=True).update(
-            consented_at=timezone.now()
-        )
-        enrollment.refresh_from_db(fields=["consented_at"])
+def enrollment_consent(*, enrollment: Enrollment, consent_text: str | None = None) -> bool:
+    """Record the participant's consent (and, given ``consent_text``, the text they agreed
+    to, in the same transaction); True if the enrollment is consented, now or before.
+
+    False, and nothing written, when the participant has declined or returned: a decline
+    is final, so a second browser tab cannot turn it into a consent.
+    """
+    with transaction.atomic():
+        consented = Enrollment.objects.filter(
+            pk=enrollment.pk,
+            consented_at__isnull=True,
+            declined_at__isnull=True,
+            returned_at__isnull=True,
+        ).update(consented_at=timezone.now())
+        if consented and consent_text is not None:
+            consent_record(
+                annotator=enrollment.annotator, scope=enrollment.study.slug, text=consent_text
+            )
+    enrollment.refresh_from_db(fields=["consented_at", "declined_at", "returned_at"])
+    return enrollment.consented_at is not None and not enrollment.ended
+
+
+def enrollment_decline(*, enrollment: Enrollment) -> bool:
+    """Record that the participant declined consent, and nothing else (no consent record,
+    no covariates, no labels); True if the enrollment is declined, now or before.
+
+    False, and nothing written, once the participant has consented: from then on the way
+    out is enrollment_return.
+    """
+    Enrollment.objects.filter(
+        pk=enrollment.pk, consented_at__isnull=True, declined_at__isnull=True
+    ).update(declined_at=timezone.now())
+    enrollment.refresh_from_db(fields=["consented_at", "declined_at", "returned_at"])
+    return enrollment.declined_at is not None
+
+
+def enrollment_return(*, enrollment: Enrollment) -> bool:
+    """The participant stops part-way and returns the study: mark the enrollment returned
+    and give its open pair back to the pool, so another annotator can be served that
+    stimulus. True if the enrollment is returned, now or before.
+
+    False, and nothing written, when there is nothing to return: not consented yet (the
+    way out is enrollment_decline), already completed, or declined. The labels given
+    before are kept. Locks the enrollment row first, as the engine and the label service
+    do, so a label or a draw of this annotator is either before the return or refused.
+    """
+    with transaction.atomic():
+        locked = Enrollment.objects.select_for_update().filter(pk=enrollment.pk).first()
+        if locked is None:
+            return False
+        if locked.returned_at is None:
+            if locked.consented_at is None or locked.completed_at or locked.declined_at:
+                return False
+            Enrollment.objects.filter(pk=enrollment.pk).update(returned_at=timezone.now())
+            released = assignments_release(enrollment_id=enrollment.pk)
+            logger.info("enrollment %s returned, %s pair(s) released", enrollment.pk, released)
+    enrollment.refresh_from_db(fields=["returned_at"])
+    return True
 
 
 def study_pause(*, study_id: int, reason: str) -> bool:

@@ -10,6 +10,7 @@ from collection.engine_sql import label_context_locked, row_insert, row_update_s
 from collection.errors import LabelRejected
 from collection.models import Assignment, Enrollment, Label, Study
 from collection.pool import tally_add_statement
+from collection.recruitment import completion_code_for
 from collection.refresh import refresh_enqueue
 
 
@@ -20,7 +21,7 @@ class LabelResult:
     completed: bool
     labels_done: int  # the enrollment's labels, this one included
     labels_total: int  # the study's labels per annotator
-    completion_code: str | None  # the study's code once the quota is met
+    completion_code: str | None  # the annotator's code once the quota is met
 
 
 def _outcome(choice: str, treated_on_left: bool) -> float:
@@ -132,7 +133,11 @@ def label_submit(
         completed=completed,
         labels_done=labels_done,
         labels_total=context.labels_per_annotator,
-        completion_code=context.completion_code if completed else None,
+        completion_code=completion_code_for(
+            study_code=context.completion_code, study_id=study_id, enrollment_id=enrollment_id
+        )
+        if completed
+        else None,
     )
 
 
@@ -160,5 +165,11 @@ def _replay(enrollment_id: int, assignment_id: int, submission_id: uuid.UUID) ->
         completed=completed,
         labels_done=enrollment.labels_done,
         labels_total=enrollment.study.labels_per_annotator,
-        completion_code=enrollment.study.completion_code if completed else None,
+        completion_code=completion_code_for(
+            study_code=enrollment.study.completion_code,
+            study_id=enrollment.study_id,
+            enrollment_id=enrollment.pk,
+        )
+        if completed
+        else None,
     )

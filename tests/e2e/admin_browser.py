@@ -1,11 +1,9 @@
 """A Chromium page signed in to the admin, for the researcher-side browser tests."""
 
-from pathlib import Path
-
-from tests.e2e.test_annotator_browser import CHROMIUM_ARGS
+from tests.e2e.browser import CHROMIUM_ARGS, SCREENSHOTS
 from tests.services import CHROMIUM
 
-SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SHOTS = SCREENSHOTS
 
 
 def admin_page(playwright, base_url: str, username: str, password: str):

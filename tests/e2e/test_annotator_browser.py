@@ -1,46 +1,14 @@
 """A person's path through the annotator pages, in Debian's Chromium via Playwright."""
 
-from pathlib import Path
-
 import pytest
 from django.db import connections
 
 from annotators.models import CovariateSchema
 from collection.models import Assignment, Label
+from tests.e2e.browser import SCREENSHOTS
 from tests.factories import study_make
-from tests.services import CHROMIUM, require_chromium
-
-SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(monkeypatch):
-    require_chromium()
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-    # test around it are synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        yield page
-        browser.close()
-    assert not errors, f"browser console errors: {errors}"
 
 
 def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, page):
@@ -56,7 +24,14 @@ def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, pa
                 }
             ],
         )
-        study = study_make(stimulus_set=stimulus_set, schema=schema, labels_per_annotator=2)
+        # No completion URL: the done page stays, showing the code (the redirect to
+        # Prolific is test_prolific_loop's).
+        study = study_make(
+            stimulus_set=stimulus_set,
+            schema=schema,
+            labels_per_annotator=2,
+            completion_url_template="",
+        )
         SCREENSHOTS.mkdir(exist_ok=True)
 
         page.goto(f"{live_server.url}/s/{study.slug}/?PROLIFIC_PID=e2e-pid&STUDY_ID=x&SESSION_ID=y")

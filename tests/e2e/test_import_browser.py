@@ -10,7 +10,7 @@ from django.db import connections
 from django.urls import reverse
 
 from interventions.models import StimulusSet
-from tests.e2e.test_annotator_browser import CHROMIUM_ARGS, SCREENSHOTS
+from tests.e2e.browser import CHROMIUM_ARGS, SCREENSHOTS
 from tests.interventions.test_import_robustness import BAD, GOOD_ROWS, HH_GZ
 from tests.services import CHROMIUM, require_chromium
 

@@ -16,8 +16,6 @@ from annotators.models import CovariateResponse, CovariateSchema
 from collection.models import Label, Study
 from interventions.models import Prompt, Response, StimulusSet
 from interventions.services import stimulus_pairs_import
-from tests.e2e.test_annotator_browser import CHROMIUM_ARGS
-from tests.services import CHROMIUM, require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -78,20 +76,13 @@ def _study() -> Study:
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    require_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.add_init_script(PROBE)
-        page = context.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        yield page, dialogs
-        browser.close()
+def browser_page(chromium):
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(PROBE)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, dialogs
 
 
 def _audit(page, dialogs: list[str], where: str) -> None:

@@ -7,7 +7,9 @@
   var shown = performance.now();
   var keys = { a: "choice-left", l: "choice-right", t: "choice-tie" };
   document.addEventListener("keydown", function (event) {
-    if (event.target.tagName === "TEXTAREA" || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    // Keys typed into the rationale, or Enter on a link (the "Stop and return" one), are theirs.
+    var tag = event.target.tagName;
+    if (tag === "TEXTAREA" || tag === "A" || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var key = event.key.toLowerCase();
     if (keys[key]) {
       document.getElementById(keys[key]).checked = true;

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collection', '0006_study_collaborators'),
+        ('collection', '0007_recruitment_loop'),
     ]
 
     operations = [
