@@ -11,6 +11,7 @@ from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
 from collection.recruitment import PROLIFIC_QUERY, completion_code_for
+from collection.services.studies import study_clone, study_launch
 from interventions.library_access import stimulus_sets_owned
 from interventions.models import StimulusSet
 
@@ -106,6 +107,14 @@ class StudyAccessInline(admin.TabularInline):
         return True
 
 
+# Design and analysis settings that labels already collected depend on.
+FROZEN_WHEN_LAUNCHED = (
+    "stimulus_sets", "design_name", "design_params", "order_scheme", "order_block_size",
+    "seed", "replication_factor", "labels_per_annotator", "attention_check_rate",
+    "estimand", "ties", "strength", "min_annotators", "require_approved", "covariate_schema",
+)  # fmt: skip
+
+
 @admin.register(Study)
 class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     study_path = ""
@@ -182,7 +191,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             },
         ),
     )
-    actions = ("launch", "pause", "pool_extend", "export_jsonl")
+    actions = ("launch", "pause", "clone", "pool_extend", "export_jsonl")
 
     class Media:
         js = ("collection/admin_copy.js",)
@@ -190,8 +199,13 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Added here rather than in readonly_fields, which the analysis app's subclass
         # (the study page with its estimates) replaces.
-        fields = tuple(super().get_readonly_fields(request, obj))
-        return fields if "prolific_study_url" in fields else (*fields, "prolific_study_url")
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != Study.Status.DRAFT:
+            # Randomisation and analysis must not change under collected labels: clone
+            # the study to run a different design.
+            fields += FROZEN_WHEN_LAUNCHED
+        fields.append("prolific_study_url")
+        return tuple(dict.fromkeys(fields))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
@@ -271,10 +285,27 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         url = reverse("analysis:results", args=[obj.slug])
         return format_html('<a href="{}">live results, confidence sequences, plot</a>', url)
 
-    @admin.action(description="Launch (start accepting annotators)")
+    @admin.action(description="Launch (checks first; the design is frozen from then on)")
     def launch(self, request, queryset):
-        updated = queryset.update(status=Study.Status.RUNNING)
-        self.message_user(request, f"{updated} study(ies) running.", messages.SUCCESS)
+        for study in queryset.filter(pk__in=studies_editable(user=request.user)):
+            problems = study_launch(study=study)
+            if problems:
+                self.message_user(
+                    request,
+                    f"'{study.title}' was not launched: " + "; ".join(problems) + ".",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(request, f"'{study.title}' is running.", messages.SUCCESS)
+
+    @admin.action(description="Clone (a draft copy of the design, owned by you)")
+    def clone(self, request, queryset):
+        for study in queryset:
+            copy = study_clone(study=study, owner_id=request.user.pk)
+            url = reverse("admin:collection_study_change", args=[copy.pk])
+            self.message_user(
+                request, format_html('Cloned into <a href="{}">{}</a>.', url, copy.title)
+            )
 
     @admin.action(description="Add newly eligible pairs (generated or approved since) to the pool")
     def pool_extend(self, request, queryset):

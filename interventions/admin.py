@@ -21,6 +21,7 @@ from interventions.pair_imports import PAIR_FORMATS
 from interventions.review import ReviewRefused, edit_diff, stimuli_review
 from interventions.selectors import stimulus_set_cell_counts, stimulus_set_check_counts
 from interventions.services import (
+    builtin_missing,
     interventions_install_builtin,
     prompts_import,
     stimulus_pairs_import,
@@ -146,12 +147,30 @@ class InterventionAdmin(OwnedLibraryMixin, admin.ModelAdmin):
         "name", "attribute", "transform", "backend", "check_measure", "check_threshold"
     )  # fmt: skip
     list_filter = ("attribute", "backend")
-    actions = ("install_builtin",)
 
-    @admin.action(description="Add the built-in interventions that are missing")
-    def install_builtin(self, request: HttpRequest, queryset) -> None:
-        created = interventions_install_builtin()
-        self.message_user(request, f"Added {created} built-in interventions.", messages.INFO)
+    change_list_template = "admin/interventions/intervention/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.install_view)
+        return [
+            path("install/", view, name="interventions_intervention_install"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        # A button, not an action: Django shows no action bar while the list is empty.
+        context = {
+            "can_install": self.has_add_permission(request),
+            "missing": builtin_missing(),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def install_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and self.has_add_permission(request):
+            created = interventions_install_builtin()
+            self.message_user(request, f"Added {created} built-in interventions.", messages.INFO)
+        return redirect("admin:interventions_intervention_changelist")
 
 
 @admin.register(StimulusSet)

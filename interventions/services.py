@@ -20,6 +20,7 @@ __all__ = [
     "GenerationFailed",
     "ImportSummary",
     "PairImportSummary",
+    "builtin_missing",
     "interventions_install_builtin",
     "prompts_import",
     "stimulus_pairs_import",
@@ -45,6 +46,14 @@ def stimulus_set_generation_enqueue(*, stimulus_set: StimulusSet) -> None:
         generation_status=StimulusSet.GenerationStatus.QUEUED
     )
     transaction.on_commit(lambda: current_app.send_task(GENERATE_TASK, args=[stimulus_set.pk]))
+
+
+def builtin_missing() -> int:
+    """How many of the catalogue's interventions are not installed."""
+    names = {spec.name for spec in CATALOGUE}
+    return len(
+        names - set(Intervention.objects.filter(name__in=names).values_list("name", flat=True))
+    )
 
 
 def interventions_install_builtin() -> int:

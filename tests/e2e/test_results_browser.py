@@ -12,7 +12,6 @@ from annotators.models import CovariateResponse, CovariateSchema
 from tests.analysis.helpers import label_study
 from tests.e2e.admin_browser import SHOTS, admin_page
 from tests.factories import stimulus_set_make, study_make
-from tests.services import require_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -33,12 +32,8 @@ def _cells(page, table: str, subgroup: str) -> list[str]:
 
 
 def test_a_researcher_reads_the_estimand_and_sees_no_p_value_below_the_minimum(
-    transactional_db, live_server, monkeypatch
+    transactional_db, live_server, chromium
 ):
-    require_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     schema = CovariateSchema.objects.create(name="expertise", questions=QUESTIONS)
     study = study_make(
         stimulus_set=stimulus_set_make(prompts=30),
@@ -55,20 +50,18 @@ def test_a_researcher_reads_the_estimand_and_sees_no_p_value_below_the_minimum(
     study_refresh(study_id=study.pk)
     get_user_model().objects.create_superuser("boss", "b@example.org", "pw-results-test")
     try:
-        with sync_playwright() as playwright:
-            browser, page = admin_page(playwright, live_server.url, "boss", "pw-results-test")
-            page.goto(f"{live_server.url}/results/{study.slug}/")
-            assert "annotator-weighted: every annotator counts once" in page.inner_text(".estimand")
-            whole = _cells(page, "latest", "everyone")
-            assert whole[0] == "length-longer" and whole[9] == "22"
-            assert whole[3].startswith("[") and whole[4] != "–" and whole[7].startswith("[")
-            retired = _cells(page, "subgroups", "expertise=retired")
-            assert retired[9] == "3" and retired[2] != "–"  # the estimate is shown
-            assert retired[3:9] == ["–"] * 6  # no interval, p-value or sequence
-            assert "fewer than the study's minimum of 10" in retired[11]
-            expert = _cells(page, "subgroups", "expertise=expert")
-            assert int(expert[9]) >= 10 and expert[4] != "–" and expert[5] != "–"
-            page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
-            browser.close()
+        page = admin_page(chromium, live_server.url, "boss", "pw-results-test")
+        page.goto(f"{live_server.url}/results/{study.slug}/")
+        assert "annotator-weighted: every annotator counts once" in page.inner_text(".estimand")
+        whole = _cells(page, "latest", "everyone")
+        assert whole[0] == "length-longer" and whole[9] == "22"
+        assert whole[3].startswith("[") and whole[4] != "–" and whole[7].startswith("[")
+        retired = _cells(page, "subgroups", "expertise=retired")
+        assert retired[9] == "3" and retired[2] != "–"  # the estimate is shown
+        assert retired[3:9] == ["–"] * 6  # no interval, p-value or sequence
+        assert "fewer than the study's minimum of 10" in retired[11]
+        expert = _cells(page, "subgroups", "expertise=expert")
+        assert int(expert[9]) >= 10 and expert[4] != "–" and expert[5] != "–"
+        page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
     finally:
         connections.close_all()

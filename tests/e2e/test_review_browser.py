@@ -7,18 +7,13 @@ from django.db import connections
 from interventions.models import Stimulus
 from tests.e2e.admin_browser import SHOTS, admin_page
 from tests.factories import stimulus_set_make, user_make
-from tests.services import require_chromium
 
 pytestmark = pytest.mark.browser
 
 
 def test_a_researcher_reviews_pairs_in_the_diff_view_and_approves_a_batch(
-    transactional_db, live_server, monkeypatch
+    transactional_db, live_server, chromium
 ):
-    require_chromium()
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     stimulus_set = stimulus_set_make(prompts=5)
     passed = list(stimulus_set.stimuli.filter(check_status="passed").order_by("pk"))
     assert len(passed) >= 3
@@ -27,30 +22,28 @@ def test_a_researcher_reviews_pairs_in_the_diff_view_and_approves_a_batch(
     user.save()
     base = live_server.url
     try:
-        with sync_playwright() as playwright:
-            browser, page = admin_page(playwright, live_server.url, "reviewer", "pw-review-test")
-            page.goto(f"{base}/admin/interventions/stimulus/{passed[0].pk}/review/")
-            added = page.locator(".pair-diff ins")
-            assert added.count() >= 1 and added.first.inner_text().startswith("[+")
-            page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
-            # Rejecting without a reason is refused and changes nothing.
-            page.click("#reject")
-            assert "say why" in page.inner_text(".errornote")
-            assert Stimulus.objects.get(pk=passed[0].pk).review_status == "pending"
-            page.fill("#id_reason", "the restatement changes the meaning")
-            page.click("#reject")
-            page.wait_for_url(f"**/stimulus/{passed[1].pk}/review/")
-            # The rest of the set in bulk from the list.
-            page.goto(
-                f"{base}/admin/interventions/stimulus/?stimulus_set__id__exact={stimulus_set.pk}"
-                "&check_status__exact=passed&review_status__exact=pending"
-            )
-            page.check("#action-toggle")
-            page.select_option("select[name=action]", "approve_selected")
-            page.click("button[name=index]")
-            assert "Approved" in page.inner_text(".messagelist")
-            page.screenshot(path=str(SHOTS / "review-list.png"), full_page=True)
-            browser.close()
+        page = admin_page(chromium, live_server.url, "reviewer", "pw-review-test")
+        page.goto(f"{base}/admin/interventions/stimulus/{passed[0].pk}/review/")
+        added = page.locator(".pair-diff ins")
+        assert added.count() >= 1 and added.first.inner_text().startswith("[+")
+        page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
+        # Rejecting without a reason is refused and changes nothing.
+        page.click("#reject")
+        assert "say why" in page.inner_text(".errornote")
+        assert Stimulus.objects.get(pk=passed[0].pk).review_status == "pending"
+        page.fill("#id_reason", "the restatement changes the meaning")
+        page.click("#reject")
+        page.wait_for_url(f"**/stimulus/{passed[1].pk}/review/")
+        # The rest of the set in bulk from the list.
+        page.goto(
+            f"{base}/admin/interventions/stimulus/?stimulus_set__id__exact={stimulus_set.pk}"
+            "&check_status__exact=passed&review_status__exact=pending"
+        )
+        page.check("#action-toggle")
+        page.select_option("select[name=action]", "approve_selected")
+        page.click("button[name=index]")
+        assert "Approved" in page.inner_text(".messagelist")
+        page.screenshot(path=str(SHOTS / "review-list.png"), full_page=True)
     finally:
         connections.close_all()
     rejected = Stimulus.objects.get(pk=passed[0].pk)
