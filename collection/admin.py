@@ -10,7 +10,8 @@ from collection.access import covariate_schemas_usable, studies_editable, studie
 from collection.export import dataset_jsonl
 from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
-from collection.recruitment import PROLIFIC_QUERY, completion_code_for
+from collection.recruitment import PROLIFIC_QUERY
+from collection.selectors import completion_code_issued
 from collection.services.studies import study_clone, study_launch
 from interventions.library_access import stimulus_sets_owned
 from interventions.models import StimulusSet
@@ -136,6 +137,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "owner_names",
                     "stimulus_sets",
                     "require_approved",
+                    "attention_min_share",
                 )
             },
         ),
@@ -350,9 +352,13 @@ class EnrollmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
         """The code this participant was given, to check against the one they submit."""
         if obj.completed_at is None:
             return "–"
-        return completion_code_for(
-            study_code=obj.study.completion_code, study_id=obj.study_id, enrollment_id=obj.pk
+        issued = completion_code_issued(
+            study_id=obj.study_id,
+            study_code=obj.study.completion_code,
+            enrollment_id=obj.pk,
+            attention_min=obj.study.attention_min_share,
         )
+        return issued or "none: attention checks below the study's rule"
 
 
 @admin.register(Assignment)

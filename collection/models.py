@@ -1,6 +1,7 @@
 """The study as it runs: studies, enrollments, assignments and labels (append-only)."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from annotators.models import Annotator, CovariateSchema
@@ -115,6 +116,13 @@ class Study(models.Model):
         choices=Estimand.choices,
         default=Estimand.LABEL,
         help_text="Whose average the attribute effect is: every label's or every annotator's.",
+    )
+    attention_min_share = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        verbose_name="attention checks to pass",
+        help_text="Share of the attention checks an annotator must answer as asked to get "
+        "the completion code (0: none required). Those below see no code.",
     )
     require_approved = models.BooleanField(
         default=False,

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from annotators.models import Annotator, CovariateResponse
-from collection.models import Assignment, CellTally, Enrollment, Study
+from collection.models import Assignment, CellTally, Enrollment, Label, Study
 from collection.recruitment import completion_code_for, exit_site, exit_url
 from interventions.models import Prompt, Response, Stimulus
 
@@ -90,13 +90,48 @@ def pair_texts(*, assignment: Assignment) -> PairTexts:
 class Exit:
     """How a participant left the study, the code that says so, and where they go."""
 
-    outcome: str  # "completed", "declined" or "returned"
+    outcome: str  # "completed", "declined", "returned" or "not-verified" (rule not met)
     code: str  # "" when the study set no code for this way out
     url: str | None  # the recruitment site's completion URL with the code; None: stay
 
     @property
     def site(self) -> str:
         return exit_site(self.url) if self.url else ""
+
+
+def attention_passed(*, enrollment_id: int) -> tuple[int, int]:
+    """(attention checks answered as asked, attention checks answered) by an enrollment."""
+    rows = Label.objects.filter(
+        assignment__enrollment_id=enrollment_id,
+        assignment__stimulus__is_attention_check=True,
+        superseded_by__isnull=True,
+    ).values_list("choice", "assignment__treated_on_left", "assignment__stimulus__attention_answer")
+    passed = sum(
+        (choice == "left") == (left == (answer == Stimulus.Side.TREATED))
+        for choice, left, answer in rows
+        if choice != "tie"
+    )
+    return passed, len(rows)
+
+
+def completion_code_issued(
+    *, study_id: int, study_code: str, enrollment_id: int, attention_min: float | None = None
+) -> str | None:
+    """The completion code a finished enrollment receives, or None when it fails the
+    study's completion rule (too few attention checks answered as asked). Every place that
+    shows or sends a code asks here, so the rule cannot be bypassed."""
+    if attention_min is None:
+        attention_min = (
+            Study.objects.filter(pk=study_id).values_list("attention_min_share", flat=True).first()
+            or 0.0
+        )
+    if attention_min > 0:
+        passed, answered = attention_passed(enrollment_id=enrollment_id)
+        if answered and passed / answered < attention_min:
+            return None
+    return completion_code_for(
+        study_code=study_code, study_id=study_id, enrollment_id=enrollment_id
+    )
 
 
 def enrollment_exit(*, enrollment: Enrollment) -> Exit | None:
@@ -112,10 +147,15 @@ def enrollment_exit(*, enrollment: Enrollment) -> Exit | None:
     elif enrollment.returned_at is not None:
         outcome, code, shared = "returned", study.returned_code, study.returned_code
     elif enrollment.completed_at is not None:
-        code = completion_code_for(
-            study_code=study.completion_code, study_id=study.pk, enrollment_id=enrollment.pk
+        issued = completion_code_issued(
+            study_id=study.pk,
+            study_code=study.completion_code,
+            enrollment_id=enrollment.pk,
+            attention_min=study.attention_min_share,
         )
-        outcome, shared = "completed", study.completion_code
+        if issued is None:
+            return Exit(outcome="not-verified", code="", url=None)
+        code, outcome, shared = issued, "completed", study.completion_code
     else:
         return None
     recruited = (

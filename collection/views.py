@@ -311,6 +311,7 @@ def done(request: HttpRequest, slug: str) -> HttpResponse:
         # Every visit of a finished participant redirects: the JSON API's client lands
         # here after the last label too, and the code is on the page if the site is down.
         "redirect_now": bool(way_out and way_out.url),
+        "not_verified": bool(way_out and way_out.outcome == "not-verified"),
         "progress": enrollment_progress(enrollment=enrollment),
     }
     return render(request, "collection/done.html", context)

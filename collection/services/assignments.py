@@ -29,8 +29,7 @@ from collection.pool import (
     tally_add,
     tally_add_statement,
 )
-from collection.recruitment import completion_code_for
-from collection.selectors import annotator_stratum, cell_outcome_moments
+from collection.selectors import annotator_stratum, cell_outcome_moments, completion_code_issued
 
 # Designs that read CellTally: the others skip its updates (one write less per draw).
 TALLIED_DESIGNS = (Study.Design.STRATIFIED, Study.Design.NEYMAN)
@@ -176,8 +175,11 @@ def _assignment_draw(enrollment_id: int) -> _Attempt:
             assignment=None,
             labels_done=context.labels_done,
             labels_total=study.labels_per_annotator,
-            completion_code=completion_code_for(
-                study_code=study.completion_code, study_id=study.pk, enrollment_id=enrollment_id
+            completion_code=completion_code_issued(
+                study_id=study.pk,
+                study_code=study.completion_code,
+                enrollment_id=enrollment_id,
+                attention_min=study.attention_min_share,
             )
             if context.completed
             else None,

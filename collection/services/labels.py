@@ -10,8 +10,8 @@ from collection.engine_sql import label_context_locked, row_insert, row_update_s
 from collection.errors import LabelRejected
 from collection.models import Assignment, Enrollment, Label, Study
 from collection.pool import tally_add_statement
-from collection.recruitment import completion_code_for
 from collection.refresh import refresh_enqueue
+from collection.selectors import completion_code_issued
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def label_submit(
         completed=completed,
         labels_done=labels_done,
         labels_total=context.labels_per_annotator,
-        completion_code=completion_code_for(
-            study_code=context.completion_code, study_id=study_id, enrollment_id=enrollment_id
+        completion_code=completion_code_issued(
+            study_id=study_id, study_code=context.completion_code, enrollment_id=enrollment_id
         )
         if completed
         else None,
@@ -165,10 +165,11 @@ def _replay(enrollment_id: int, assignment_id: int, submission_id: uuid.UUID) ->
         completed=completed,
         labels_done=enrollment.labels_done,
         labels_total=enrollment.study.labels_per_annotator,
-        completion_code=completion_code_for(
-            study_code=enrollment.study.completion_code,
+        completion_code=completion_code_issued(
             study_id=enrollment.study_id,
+            study_code=enrollment.study.completion_code,
             enrollment_id=enrollment.pk,
+            attention_min=enrollment.study.attention_min_share,
         )
         if completed
         else None,
