@@ -200,6 +200,8 @@ class LabelView(AnnotatorAPIView):
             201: LabelOutSerializer,
             200: OpenApiResponse(LabelOutSerializer, description="a replay: the original"),
             400: ErrorSerializer,
+            401: OpenApiResponse(ErrorSerializer, description="not enrolled in this study"),
+            403: OpenApiResponse(ErrorSerializer, description="CSRF token missing or wrong"),
             409: OpenApiResponse(ErrorSerializer, description="expired, foreign or labelled"),
             413: ErrorSerializer,
             429: OpenApiResponse(ErrorSerializer, description="too many labels: see Retry-After"),
@@ -216,7 +218,16 @@ class LabelView(AnnotatorAPIView):
         if not isinstance(request.data, dict):
             raise exceptions.ParseError("send a JSON object with the label's fields")
         incoming = LabelInSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
+        if not incoming.is_valid():
+            # One body shape for every error (ErrorSerializer): a sentence, and per field.
+            fields = {
+                name: [str(m) for m in messages] for name, messages in incoming.errors.items()
+            }
+            summary = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in fields.items())
+            return Response(
+                {"detail": f"fix these fields: {summary}", "errors": fields},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
             result = label_submit(
                 enrollment_id=self.enrollment_id(request), **incoming.validated_data

@@ -58,4 +58,9 @@ class LabelOutSerializer(serializers.Serializer):
 
 
 class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text="What is wrong and what to do, in one sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="For a 400: the messages of each field that was refused.",
+    )

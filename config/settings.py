@@ -271,6 +271,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "collection.api_schema.closed_request_bodies",
+    ],
     "TITLE": "Counterpoint API",
     "DESCRIPTION": "Annotator API: fetch the next pair, submit a label.",
     "VERSION": "1",

@@ -159,6 +159,10 @@ def test_openapi_schema_describes_both_endpoints(client):
     text = response.content.decode()
     assert "/api/studies/{slug}/next/" in text and "/api/studies/{slug}/labels/" in text
     assert "submission_id" in text
+    schema = json.loads(text)
+    label = schema["paths"]["/api/studies/{slug}/labels/"]["post"]["responses"]
+    assert {"400", "401", "403", "409", "413", "429"} <= set(label)
+    assert schema["components"]["schemas"]["LabelIn"]["additionalProperties"] is False
 
 
 def _entered_client(study) -> Client:

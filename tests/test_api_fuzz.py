@@ -1,0 +1,45 @@
+"""Schemathesis over the whole OpenAPI schema, as an enrolled annotator: generated
+requests (valid and not) never get a 5xx, and every response matches the schema (status
+codes and content types documented, bodies and headers of the documented shape)."""
+
+import pytest
+import schemathesis
+from schemathesis import checks
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+from config.wsgi import application
+from tests.collection.test_api import _enrolled_client
+from tests.factories import stimulus_set_make, study_make
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
+]
+
+
+@pytest.fixture
+def annotator(db):
+    study = study_make(stimulus_set=stimulus_set_make(prompts=4), labels_per_annotator=50)
+    client = _enrolled_client(study)
+    cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+    return study, cookies, {"X-CSRFToken": cookies["csrftoken"]}
+
+
+@schema.parametrize()
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_the_api_matches_its_schema_and_never_fails(case, annotator):
+    study, cookies, headers = annotator
+    if "slug" in (case.path_parameters or {}):
+        case.path_parameters["slug"] = study.slug
+    # The enrollment cookie is always sent, so checks about requests without credentials
+    # do not apply; tests/collection/test_api.py covers those (401).
+    case.call_and_validate(cookies=cookies, headers=headers, checks=CHECKS)
