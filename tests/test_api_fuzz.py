@@ -4,9 +4,9 @@ codes and content types documented, bodies and headers of the documented shape).
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from schemathesis import checks
 
 from config.wsgi import application
 from tests.collection.test_api import _enrolled_client
