@@ -15,7 +15,7 @@ import numpy as np
 from interventions.transforms.blocks import Block, join_blocks, split_blocks, split_sentences
 
 NAME = "markdown"
-VERSION = "1"
+VERSION = "2"
 DIRECTIONS = ("add", "remove")
 _LABEL = re.compile(r"^([A-Z][^:*`\n]{1,60}?):\s+(\S.*)$")
 _HEADER_LINE = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")

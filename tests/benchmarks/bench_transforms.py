@@ -36,6 +36,13 @@ def answers(half: Half, limit: int | None) -> dict[str, list[str]]:
     return {m: [r["responses"][m] for r in rows if r["responses"].get(m)] for m in MODELS}
 
 
+def reason_kind(reason: str) -> str:
+    """A rejection reason without its particulars: "meaning: negation removed", "words"."""
+    if reason.startswith("meaning:"):
+        return reason.split(" (")[0]
+    return reason.split(" moved ")[0].split(" changed ")[0]
+
+
 def run(spec, texts: list[str]) -> dict:
     reasons: collections.Counter[str] = collections.Counter()
     before: collections.Counter[str] = collections.Counter()
@@ -60,7 +67,7 @@ def run(spec, texts: list[str]) -> dict:
             before.update({k: check.measures_control[k] for k in SHOWN})
             after.update({k: check.measures_treated[k] for k in SHOWN})
         else:
-            reasons[check.result.reason.split(" moved ")[0].split(" changed ")[0]] += 1
+            reasons[reason_kind(check.result.reason)] += 1
     seconds = time.perf_counter() - start
     return {
         "name": spec.name,
