@@ -132,10 +132,14 @@ def _repeats_removed(
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             continue
+        # In a replaced stretch the sentences pair up as edits; only the surplus on the
+        # longer side can be an added or dropped copy.
+        surplus = [max(0, (i2 - i1) - (j2 - j1)), max(0, (j2 - j1) - (i2 - i1))]
         for n, (lo, hi) in enumerate(((i1, i2), (j1, j2))):
             for g in range(lo, hi):
-                if len(keys[n][g]) >= 3 and keys[n][g] in present[1 - n]:
+                if surplus[n] and len(keys[n][g]) >= 3 and keys[n][g] in present[1 - n]:
                     skipped[n].add(g)
+                    surplus[n] -= 1
     kept = [
         [t for g, (_, grp) in enumerate(side) if g not in skipped[n] for t in grp if not t.masked]
         for n, side in enumerate(sides)

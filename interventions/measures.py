@@ -144,6 +144,8 @@ FLATTERY = _lexicon(
 )
 POLITENESS = _lexicon(
     "please",
+    "sure!",
+    "certainly!",
     "don't hesitate",
     "do not hesitate",
     "thank you",
@@ -345,14 +347,18 @@ COURTESY_CLOSERS = (
     "I hope this helps, and please feel free to let me know if you have any other questions.",
     "Please let me know if anything is unclear; I'm happy to help further.",
 )
-RESTATEMENT_MARKERS = ("In other words, ", "Put simply, ", "To put it another way, ", "That is, ")
+# A restatement repeats a sentence word for word, so its marker announces a repetition,
+# not a paraphrase ("In other words" before the same words reads as a copying error).
+RESTATEMENT_MARKERS = ("As noted above, ", "Again, ", "To repeat, ", "As mentioned, ")
 _STOCK = _lexicon(
     *(
         p.strip(" ,")
         for p in HEDGE_OPENERS + HEDGE_DISCLAIMERS + FLATTERY_OPENERS + FLATTERY_CLOSERS
         + COURTESY_OPENERS + COURTESY_CLOSERS + RESTATEMENT_MARKERS
     ),
-    "I hope this helps", "hope this helps", "if you have any other questions",
+    "In other words", "Put simply", "Simply put", "To put it another way", "That is",
+    "To restate the point", "I hope this helps", "hope this helps",
+    "if you have any other questions",
     "if you have any further questions", "if you have any more questions",
     "if you have any questions", "if anything is unclear", "thank you for your question",
     "thanks for your question", "thank you for asking", "thanks for asking",

@@ -39,6 +39,15 @@ class Block:
     body: str
 
 
+def rejoined(block: Block, sentences: list[str]) -> Block:
+    """The block with its sentences replaced, keeping its marker and the whitespace
+    around its body (a trailing space is no edit)."""
+    body = block.body
+    lead = body[: len(body) - len(body.lstrip())]
+    trail = body[len(body.rstrip()) :]
+    return Block(block.kind, block.prefix, lead + " ".join(sentences) + trail)
+
+
 def split_blocks(text: str) -> list[Block]:
     blocks: list[Block] = []
     in_fence = False
@@ -234,7 +243,7 @@ def sentences_map(text: str, edit: Callable[[str], str]) -> str:
             parts = split_sentences(block.body)
             edited = [edit(s) for s in parts]
             if edited != parts:
-                block = Block("prose", block.prefix, " ".join(edited))
+                block = rejoined(block, edited)
         out.append(block)
     return join_blocks(out)
 
@@ -288,7 +297,7 @@ def sentences_drop(text: str, drop, *, exempt: Iterable[str] = ()) -> str:
             continue
         changed = True
         if kept:
-            out.append(Block("prose", block.prefix, " ".join(kept)))
+            out.append(rejoined(block, kept))
         elif out and out[-1].kind == "blank":
             out.pop()  # no double blank line where the paragraph was
     while changed and out and out[0].kind == "blank":

@@ -23,12 +23,12 @@ from interventions.measures import (
     SUBJECT_STARTS,
 )
 from interventions.transforms.blocks import (
-    Block,
     editable,
     fronted,
     full_sentence,
     join_blocks,
     paragraph_add,
+    rejoined,
     sentences_drop,
     sentences_map,
     split_blocks,
@@ -66,6 +66,7 @@ _MODALS = (
     (re.compile(r"\b(?:seems|appears|tends) to be\b"), "is"),
     (re.compile(r"\b(?:seem|appear|tend) to be\b"), "are"),
 )  # fmt: skip
+_EXPLANATION = re.compile(r"^(?:This|That|It)(?: is|'s| was) (?:because|why)\b|^This means\b")
 _DISCLAIMER = re.compile(
     r"I may be wrong|I could be mistaken|I'm not (?:entirely |completely |100% )?sure|"
     r"I am not (?:entirely |completely )?sure|please verify|double-check|not guaranteed",
@@ -90,6 +91,8 @@ def _hedgeable(sentence: str, text: str) -> str | None:
     first = sentence.split(" ", 1)[0].lower()
     if first not in SUBJECT_STARTS or not full_sentence(sentence) or _HEDGED_OPENER.match(sentence):
         return None
+    if _EXPLANATION.match(sentence):
+        return None  # "Typically, this is because ..." qualifies the wrong thing
     return fronted(sentence, text)
 
 
@@ -108,7 +111,7 @@ def _more(text: str, rng: np.random.Generator, dose: float) -> str:
         sentences[i][j] = HEDGE_OPENERS[int(rng.integers(len(HEDGE_OPENERS)))] + rest
     out = list(blocks)
     for i in {i for i, _, _ in candidates}:
-        out[i] = Block("prose", blocks[i].prefix, " ".join(sentences[i]))
+        out[i] = rejoined(blocks[i], sentences[i])
     disclaimer = HEDGE_DISCLAIMERS[int(rng.integers(len(HEDGE_DISCLAIMERS)))]
     return paragraph_add(join_blocks(out), disclaimer, at_start=False)
 

@@ -9,7 +9,7 @@ wordy phrases ("in order to" -> "to").
 Examples, caveats, asides and list details are content and stay; an answer without
 enough redundancy comes back barely shorter, and its manipulation check fails (no pair)
 rather than content being cut. ``longer`` restates paragraphs' opening sentences
-("In other words, ...") until the prose has gained ``dose``: only complete statements
+("As noted above, ...") until the prose has gained ``dose``: only complete statements
 without numbers, names it could not case correctly, attribute phrases or markup, never
 list items, headings, verse or text next to code. Neither touches protected blocks
 (code, tables, quotes, headers) or list markers.
@@ -28,6 +28,7 @@ from interventions.transforms.blocks import (
     fronted,
     full_sentence,
     join_blocks,
+    rejoined,
     said,
     split_blocks,
     split_sentences,
@@ -55,8 +56,54 @@ _WORDY = (
     (re.compile(r"\bwith regard to\b"), "about"),
     (re.compile(r"\bat this point in time\b"), "now"),
 )
+_BACK_REFERENCE = frozenset(
+    [
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "it's",
+        "its",
+        "they",
+        "their",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "so",
+        "therefore",
+        "thus",
+        "however",
+        "but",
+        "and",
+        "or",
+        "also",
+        "then",
+        "here",
+        "by",
+        "as",
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "from",
+        "after",
+        "before",
+        "while",
+        "when",
+        "if",
+        "although",
+        "because",
+        "since",
+        "once",
+    ]
+)
 _RESTATEMENT = re.compile(
     r"^(?:In other words|Put simply|Simply put|To put it simply|That is|In short|In summary|"
+    r"As noted above|Again|To repeat|As mentioned|"
     r"To summarize|To sum up|In conclusion|Overall|Ultimately),? "
 )
 
@@ -119,7 +166,7 @@ def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float, text: s
         if not kept:
             gone.add(i)
         elif kept != parts:
-            out[i] = Block("prose", blocks[i].prefix, " ".join(kept))
+            out[i] = rejoined(blocks[i], kept)
     # A paragraph that went entirely takes its preceding blank line with it.
     return [b for i, b in enumerate(out) if i not in gone and not (i + 1 in gone and not b.body)]
 
@@ -141,11 +188,14 @@ def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float, text: 
         parts = split_sentences(block.body)
         lead = parts[0] if parts else ""
         # The restatement closes a paragraph of two or more sentences, restating the claim
-        # the paragraph opened with: a statement about its subject, not a clause that
-        # opens with a condition, a contrast or a transition.
+        # the paragraph opened with: a statement about its subject, not one that refers
+        # back ("This ...") or opens with a condition, a contrast or a transition, and not
+        # after a courtesy or hedge that closes the paragraph.
         if (
             len(parts) < 2
             or "," in " ".join(lead.split()[:3])
+            or lead.split(" ", 1)[0].lower() in _BACK_REFERENCE
+            or attribute_phrases(parts[-1])
             or not block.body.rstrip().endswith((".", "!", "?"))
             or not full_sentence(lead, min_words=6)
             or _DIGIT.search(lead)

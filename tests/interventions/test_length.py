@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from interventions.checks import manipulation_check, pair_check
-from interventions.measures import measure_all, measure_pair
+from interventions.measures import RESTATEMENT_MARKERS, measure_all, measure_pair
 from interventions.transforms import length, transform_get
 from interventions.transforms.blocks import protected_blocks
 from tests.factories import LENGTH_FILE, SAMPLE_FILE, TOLERANCES
@@ -69,8 +69,7 @@ def test_shorter_drops_the_restatement_and_longer_adds_one():
     assert longer.startswith(text + " ")
     tail = longer[len(text) + 1 :]
     assert tail.endswith(", cooking takes longer in the mountains at high altitude.")
-    assert tail.split(",")[0] + ", " in ("In other words, ", "Put simply, ",
-                                         "To put it another way, ", "That is, ")  # fmt: skip
+    assert tail.split(",")[0] + ", " in RESTATEMENT_MARKERS
     assert _check(text, longer, "longer").result.passed
     # Where the answer does not show whether the first word is a name, nothing is added.
     unsure = text.replace("speeds up cooking", "helps")
