@@ -83,7 +83,7 @@ def _check(name: str, control: str, treated: str):
 
 
 @given(text=document, seed=st.integers(0, 2**32 - 1), name=st.sampled_from(SPEC_NAMES))
-@settings(max_examples=int(os.environ.get('HYPOTHESIS_EXAMPLES', 400)), deadline=None)
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 400)), deadline=None)
 def test_every_transform_keeps_code_tables_quotes_verse_and_protected_words(text, seed, name):
     once = _run(name, text, seed)
     assert _run(name, text, seed) == once
