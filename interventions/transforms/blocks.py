@@ -24,8 +24,13 @@ from interventions.measures import (
 )
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
+# Inline TeX: dollars around a formula with a backslash, power, index or brace ("$2^k$"),
+# not a price ("$5 to $10").
+_TEX = re.compile(r"\$[^$\n]*[\\^_{}][^$\n]*\$")
 _LIST_MARKER = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)(.*)$")
-_PROTECTED_LINE = re.compile(r"^\s*(#{1,6}\s|\||>|<|!\[|---+\s*$|\*\*\*+\s*$|===+\s*$)")
+_PROTECTED_LINE = re.compile(
+    r"^\s*(#{1,6}\s|\||>|<|!\[|---+\s*$|\*\*\*+\s*$|===+\s*$|\$\$|\\\[|\\begin\{)"
+)
 # A sentence ends at . ! or ? followed by space and a capital, digit, quote or bracket.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 
@@ -63,9 +68,14 @@ def split_blocks(text: str) -> list[Block]:
             in_fence, fence_lines = True, [line]
         elif not line.strip():
             blocks.append(Block("blank", "", line))
-        elif _PROTECTED_LINE.match(line) or line.startswith("    ") or "`" in line:
-            # Indented code and lines with inline code are left alone: splitting
-            # sentences inside code spans could change them.
+        elif (
+            _PROTECTED_LINE.match(line)
+            or line.startswith("    ")
+            or "`" in line
+            or _TEX.search(line)
+        ):
+            # Indented code and lines with inline code or TeX math are left alone:
+            # splitting sentences inside code spans or formulas could change them.
             blocks.append(Block("protected", "", line))
         elif marker := _LIST_MARKER.match(line):
             blocks.append(Block("prose", marker.group(1), marker.group(2)))
@@ -228,9 +238,11 @@ def phrases_add(
     dose: float,
 ) -> str:
     """An opening paragraph drawn from ``openers`` and, for a dose of 0.5 or more, a
-    closing one drawn from ``closers``."""
-    out = paragraph_add(text, openers[int(rng.integers(len(openers)))], at_start=True)
-    if dose >= 0.5:
+    closing one drawn from ``closers`` (none where the tuple is empty)."""
+    out = text
+    if openers:
+        out = paragraph_add(out, openers[int(rng.integers(len(openers)))], at_start=True)
+    if dose >= 0.5 and closers:
         out = paragraph_add(out, closers[int(rng.integers(len(closers)))], at_start=False)
     return out
 

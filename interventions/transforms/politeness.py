@@ -24,6 +24,8 @@ from interventions.transforms.blocks import (
     phrases_add,
     sentences_drop,
     sentences_map,
+    split_blocks,
+    split_sentences,
     upper_first,
 )
 
@@ -45,7 +47,26 @@ def apply(
         raise ValueError(f"politeness: dose must be in (0, 1], not {dose}")
     if direction == "less":
         return _less(text)
-    return phrases_add(text, rng, COURTESY_OPENERS, COURTESY_CLOSERS, dose)
+    # An answer that already opens or closes with courtesy gets none added there: a
+    # second "let me know if you have questions" reads as a copying error.
+    openers = () if _opens_courteously(text) else COURTESY_OPENERS
+    closers = () if _closes_courteously(text) else COURTESY_CLOSERS
+    return phrases_add(text, rng, openers, closers, dose)
+
+
+def _opens_courteously(text: str) -> bool:
+    first = next((b.body for b in split_blocks(text) if b.kind == "prose"), "")
+    parts = split_sentences(first)
+    return bool(parts) and bool(
+        POLITENESS.search(parts[0])
+        or _INTERJECTION.match(first)
+        or _BARE_INTERJECTION.match(parts[0])
+    )
+
+
+def _closes_courteously(text: str) -> bool:
+    last = next((b.body for b in reversed(split_blocks(text)) if b.kind != "blank"), "")
+    return bool(POLITENESS.search(last))
 
 
 def _courtesy_only(sentence: str) -> bool:

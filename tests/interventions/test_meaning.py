@@ -7,7 +7,7 @@ import pytest
 from interventions.catalogue import SPECS, direction_sign
 from interventions.checks import meaning_failures, pair_check
 from interventions.measures import HEDGE_OPENERS, measure_all, measure_pair, prose_tokens
-from interventions.transforms import hedging, politeness, sycophancy
+from interventions.transforms import factual_error, hedging, markdown, politeness, sycophancy
 from interventions.transforms.blocks import fronted, split_blocks
 from tests.interventions.helpers import spec_check, spec_run
 
@@ -199,3 +199,47 @@ def test_politeness_and_sycophancy_less_keep_content_sentences():
     )
     text = "You clearly know that the server restarts at midnight. The logs rotate daily."
     assert sycophancy.apply(text, rng=np.random.default_rng(0), direction="less") == text
+
+
+def test_markdown_add_lists_only_statements_and_keeps_leaning_sentences_together():
+    # Blind read: "Sure!" became a lead with the answer bulleted under it, and "However,
+    # ..." and "It works as follows:" became bullets of their own.
+    courtesy = "Sure! Dijkstra's algorithm finds shortest paths. It is greedy.\n\nThat is all."
+    out = markdown.apply(courtesy, rng=np.random.default_rng(0), direction="add")
+    assert out.startswith("Sure! Dijkstra's algorithm finds shortest paths. It is greedy.")
+    intro = "The method has two steps. It works as follows:\n\n1. Sort.\n2. Merge."
+    assert "- It works" not in markdown.apply(intro, rng=np.random.default_rng(0))
+    leaning = (
+        "There are two options for the plan. One option is to end it early. However, this "
+        "may trigger a tax event. Another option is to amend it."
+    )
+    out = markdown.apply(leaning, rng=np.random.default_rng(0), direction="add")
+    assert out == (
+        "There are two options for the plan.\n\n"
+        "- One option is to end it early. However, this may trigger a tax event.\n"
+        "- Another option is to amend it."
+    )
+
+
+def test_courtesy_is_not_added_twice():
+    # Blind read: "Let me know if you have any other questions!" followed by "I hope this
+    # helps, and please feel free to let me know if you have any other questions."
+    text = LONG + "\n\nLet me know if you have any other questions!"
+    out = politeness.apply(text, rng=np.random.default_rng(0), direction="more")
+    assert out.endswith("Let me know if you have any other questions!")
+    assert out != text  # the opening acknowledgement is still added
+    opened = "Sure! " + LONG
+    out = politeness.apply(opened, rng=np.random.default_rng(0), direction="more")
+    assert out.startswith("Sure! ")
+
+
+def test_formulas_are_left_as_they_are():
+    # Blind read: a factual error turned $$M = 2^r m$$ into $$M = 4^r m$$.
+    text = (
+        "The bound follows in two steps.\n\n$$M = 2^r m \\geq 2^{r+k}$$\n\nHence $m \\geq 2^k$ "
+        "holds for 3 cases.\n\nThe proof is short and uses 2 lemmas."
+    )
+    for seed in range(30):
+        out, details = factual_error.apply_detailed(text, rng=np.random.default_rng(seed))
+        assert "$$M = 2^r m \\geq 2^{r+k}$$" in out and "$m \\geq 2^k$" in out
+        assert details["original"] == "2"

@@ -131,7 +131,7 @@ def _pass_rate(name: str, texts: list[str]) -> tuple[float, int]:
 # tuning half) they pass at least this often. The figures on the held-back half are in the
 # README, printed by tests/benchmarks/bench_transforms.py.
 ADDITIVE = {
-    "markdown-add": 0.6,
+    "markdown-add": 0.5,
     "hedging-more": 0.75,
     "sycophancy-more": 0.8,
     "politeness-more": 0.8,
