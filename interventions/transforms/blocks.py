@@ -135,6 +135,7 @@ def protected_blocks(text: str) -> list[str]:
 
 
 _FIRST_WORDS = re.compile(r"([A-Za-z][\w'’-]*)[,;:]?(?:\s+(\S+))?")
+_SPEAKER = re.compile(r"^\s*\**[A-Z][\w .'-]{0,30}\**:\s")
 _CODE_BLOCK = re.compile(r"^\s*(```|~~~)|^    |`")
 
 
@@ -194,10 +195,13 @@ def full_sentence(sentence: str, *, min_words: int = 5, ending: tuple[str, ...] 
 
 
 def editable(blocks: list[Block], i: int) -> bool:
-    """Prose that a phrase may be added to: not verse, not a line introducing or following
-    code (the nearest non-blank neighbours are no code block)."""
+    """Prose that a phrase may be added to: not verse, not a line of a script or dialogue,
+    not a line introducing or following code (the nearest non-blank neighbours are no
+    code block)."""
     if blocks[i].kind != "prose" or blocks[i].body.rstrip().endswith(":"):
         return False
+    if _SPEAKER.match(blocks[i].body) or blocks[i].body.lstrip().startswith("["):
+        return False  # a line of a script or dialogue ("CISO: ...", "[Applause]")
     for step in (-1, 1):
         k = i + step
         while 0 <= k < len(blocks) and blocks[k].kind == "blank":
@@ -220,13 +224,29 @@ def open_fence(text: str) -> bool:
     return sum(1 for line in text.split("\n") if _FENCE.match(line)) % 2 == 1
 
 
-def paragraph_add(text: str, sentence: str, *, at_start: bool) -> str:
+def paragraph_add(
+    text: str, sentence: str, *, at_start: bool, before_courtesy: bool = False
+) -> str:
     """Add a paragraph of prose before or after the whole text; never after a code fence
-    that is left open, where it would become code."""
+    that is left open, where it would become code. With ``before_courtesy`` a closing
+    paragraph goes before a closing courtesy paragraph ("Let me know if ..."), where a
+    writer would put it."""
     if at_start:
         return sentence + "\n\n" + text
     if open_fence(text):
         return text
+    blocks = split_blocks(text)
+    last = max((i for i, b in enumerate(blocks) if b.kind != "blank"), default=None)
+    if (
+        before_courtesy
+        and last
+        and blocks[last].kind == "prose"
+        and not blocks[last].prefix
+        and POLITENESS.search(blocks[last].body)
+        and blocks[last - 1].kind == "blank"
+    ):
+        head = join_blocks(blocks[:last])  # ends with the blank line's "\n"
+        return head + "\n" + sentence + "\n\n" + join_blocks(blocks[last:])
     return text.rstrip("\n") + "\n\n" + sentence + text[len(text.rstrip("\n")) :]
 
 

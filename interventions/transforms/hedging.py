@@ -66,6 +66,9 @@ _MODALS = (
     (re.compile(r"\b(?:seems|appears|tends) to be\b"), "is"),
     (re.compile(r"\b(?:seem|appear|tend) to be\b"), "are"),
 )  # fmt: skip
+_EPISTEMIC = tuple(o for o in HEDGE_OPENERS if o.rstrip(", ") not in ("In most cases", "Generally",
+                                                                     "Typically"))  # fmt: skip
+_PAST = re.compile(r"\b(?:was|were|had|did|has been|have been|has [a-z]+ed|have [a-z]+ed)\b")
 _EXPLANATION = re.compile(r"^(?:This|That|It)(?: is|'s| was) (?:because|why)\b|^This means\b")
 _DISCLAIMER = re.compile(
     r"I may be wrong|I could be mistaken|I'm not (?:entirely |completely |100% )?sure|"
@@ -108,12 +111,15 @@ def _more(text: str, rng: np.random.Generator, dose: float) -> str:
     count = max(1, round(dose * len(candidates))) if candidates else 0
     for k in sorted(rng.permutation(len(candidates))[:count].tolist()):
         i, j, rest = candidates[k]
-        sentences[i][j] = HEDGE_OPENERS[int(rng.integers(len(HEDGE_OPENERS)))] + rest
+        # "In most cases" fits a general statement, not a particular event: a sentence
+        # about the past takes an epistemic qualifier ("It seems that ...") instead.
+        openers = _EPISTEMIC if _PAST.search(rest) else HEDGE_OPENERS
+        sentences[i][j] = openers[int(rng.integers(len(openers)))] + rest
     out = list(blocks)
     for i in {i for i, _, _ in candidates}:
         out[i] = rejoined(blocks[i], sentences[i])
     disclaimer = HEDGE_DISCLAIMERS[int(rng.integers(len(HEDGE_DISCLAIMERS)))]
-    return paragraph_add(join_blocks(out), disclaimer, at_start=False)
+    return paragraph_add(join_blocks(out), disclaimer, at_start=False, before_courtesy=True)
 
 
 def _confident(sentence: str) -> str:

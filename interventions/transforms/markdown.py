@@ -53,20 +53,18 @@ def _add(blocks: list[Block], rng: np.random.Generator, dose: float) -> list[Blo
             if nxt is not None and nxt.kind != "blank":
                 # Without a blank line the next line would continue the last bullet.
                 out.append(Block("blank", "", ""))
-        elif (
-            block.body.rstrip().endswith(":")
-            and len(block.body.split()) <= 8
-            and nxt is not None
-            and (nxt.prefix or nxt.kind == "blank")
-        ):
+        elif _introduces_list(blocks, i):
             out.append(Block("protected", "", "### " + block.body.rstrip().rstrip(":")))
         else:
             out.append(block)
     return out
 
 
+# A sentence that already ends: with . ! ? : ; possibly inside a closing quote or bracket.
+_TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _CONNECTIVE = re.compile(
     r"^(?:However|But|And|Or|So|Therefore|Thus|Also|Then|Additionally|Furthermore|Moreover|"
+    r"This|That|These|Those|Such|"
     r"For example|For instance|In addition|Instead|Otherwise|Similarly|Finally)\b"
 )
 
@@ -111,6 +109,19 @@ def _courtesy(sentence: str) -> bool:
     return bool(POLITENESS.search(sentence) or FLATTERY.search(sentence))
 
 
+def _introduces_list(blocks: list[Block], i: int) -> bool:
+    """A short line ending in ":" right before a list ("Steps to follow:"), which reads as
+    a header; not one before a formula or a paragraph, nor one that continues a sentence
+    ("So the full sequence would be:")."""
+    body = blocks[i].body.rstrip()
+    if not body.endswith(":") or len(body.split()) > 8 or _CONNECTIVE.match(body):
+        return False
+    k = i + 1
+    while k < len(blocks) and blocks[k].kind == "blank":
+        k += 1
+    return k < len(blocks) and bool(blocks[k].prefix)
+
+
 def _bold_label(body: str) -> str:
     if "**" in body or "__" in body:
         return body
@@ -126,7 +137,7 @@ def _plain(body: str) -> str:
 
 def _sentence(body: str) -> str:
     body = _plain(body).rstrip()
-    return body if body.endswith((".", "!", "?", ":", ";")) else body + "."
+    return body if _TERMINAL.search(body) else body + "."
 
 
 def _remove(blocks: list[Block]) -> list[Block]:
@@ -160,4 +171,4 @@ def _remove(blocks: list[Block]) -> list[Block]:
 
 def _sentence_code(body: str) -> str:
     body = body.rstrip()
-    return body if body.endswith((".", "!", "?", ":", ";", "`")) else body + "."
+    return body if _TERMINAL.search(body) or body.endswith("`") else body + "."

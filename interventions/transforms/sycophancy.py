@@ -28,6 +28,7 @@ from interventions.transforms.blocks import (
 NAME = "sycophancy"
 VERSION = "2"
 DIRECTIONS = ("more", "less")
+_INTERJECTION = re.compile(r"^(?:Sure|Certainly|Of course|Absolutely|Yes)\b[!,.]")
 _OPENER = re.compile(
     r"^(?:(?:That's |This is |What )?(?:a |an )?(?:really |very )?(?:great|excellent|good|"
     r"fantastic|wonderful|interesting|fascinating|thoughtful|insightful) (?:question|point)"
@@ -45,7 +46,9 @@ def apply(
         raise ValueError(f"sycophancy: dose must be in (0, 1], not {dose}")
     if direction == "less":
         return _less(text)
-    return phrases_add(text, rng, FLATTERY_OPENERS, FLATTERY_CLOSERS, dose)
+    # Praise before "Sure! ..." reads as two openings: such an answer gets the closer only.
+    openers = () if _INTERJECTION.match(text.lstrip()) else FLATTERY_OPENERS
+    return phrases_add(text, rng, openers, FLATTERY_CLOSERS, dose)
 
 
 def _less(text: str) -> str:

@@ -243,3 +243,40 @@ def test_formulas_are_left_as_they_are():
         out, details = factual_error.apply_detailed(text, rng=np.random.default_rng(seed))
         assert "$$M = 2^r m \\geq 2^{r+k}$$" in out and "$m \\geq 2^k$" in out
         assert details["original"] == "2"
+
+
+def test_second_blind_read_fixes():
+    rng = np.random.default_rng
+    # A list item ending in a quoted question gets no extra full stop.
+    items = '1. Ask: "Are you Truth?"\n   - If yes, go on.\n2. Stop here.'
+    assert '"Are you Truth?" If yes' in markdown.apply(items, rng=rng(0), direction="remove")
+    # "In most cases" qualifies general statements, not past events.
+    past = LONG.replace("The cache stores", "The cache has stored").replace(
+        "It expires", "It expired"
+    )
+    for seed in range(10):
+        out = hedging.apply(past, rng=rng(seed), direction="more", dose=1.0)
+        assert "In most cases, the cache has" not in out and "Generally, it expired" not in out
+    # The disclaimer goes before a closing courtesy paragraph, not after it.
+    closing = LONG + "\n\nLet me know if you have any other questions!"
+    out = hedging.apply(closing, rng=rng(0), direction="more")
+    assert out.endswith("double-check anything important.\n\nLet me know if you have any "
+                        "other questions!") or out.endswith("double-checking them.\n\nLet me "
+                        "know if you have any other questions!")  # fmt: skip
+    # No praise before "Sure! ...": the closer alone carries the flattery.
+    sure = "Sure! " + LONG
+    assert sycophancy.apply(sure, rng=rng(0), direction="more").startswith("Sure! ")
+    # Lines of a script are not qualified.
+    script = "CISO: Our systems have been compromised. The data is encrypted.\n\n" + LONG
+    for seed in range(10):
+        out = hedging.apply(script, rng=rng(seed), direction="more", dose=1.0)
+        assert out.startswith("CISO: Our systems have been compromised. The data is encrypted.")
+    # A line ending in ":" becomes a header only right before a list.
+    formula = "So the full sequence would be:\n\n4d6 + 2d4\n\nSteps to follow:\n\n- Roll.\n- Sum."
+    out = markdown.apply(formula, rng=rng(0), direction="add")
+    assert "### So the full" not in out and "### Steps to follow" in out
+    # A sentence opening with "This" stays in the item it refers to.
+    lean = "The pizza would change in space. The radiation breaks it down. This degrades it."
+    assert markdown.apply(lean, rng=rng(0), direction="add") == (
+        "The pizza would change in space.\n\n- The radiation breaks it down. This degrades it."
+    )
