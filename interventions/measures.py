@@ -453,6 +453,7 @@ class Token:
             self.text[:1].isupper()
             and not self.initial
             and self.key not in FUNCTION_WORDS
+            and self.key not in _UNIT_WORDS  # "GB" is a unit, not a name
             and not self.key.startswith("i'")
             and self.key != "i"
         )

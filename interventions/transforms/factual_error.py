@@ -92,6 +92,7 @@ def apply_detailed(
     }
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+")
 _QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
 
 
@@ -100,12 +101,14 @@ def _candidates(blocks: list[Block]) -> list[_Candidate]:
     for i, block in enumerate(blocks):
         if block.kind != "prose":
             continue
+        # A quotation is quoted as it was, errors and all; a URL is an address, not a fact.
         quoted = [m.span() for m in _QUOTED.finditer(block.body)]
+        quoted += [m.span() for m in _URL.finditer(block.body)]
         for m in _NUMBER.finditer(block.body):
             if _LABEL.search(block.body[: m.start()]):
                 continue  # "Step 2" or "Outcome 3" numbers a part; changing it is no error
             if any(a <= m.start() < b for a, b in quoted):
-                continue  # a quotation is quoted as it was, errors and all
+                continue
             if re.search(r"[A-Za-z]-$", block.body[: m.start()]):
                 continue  # "GPT-3", "COVID-19": part of a name
             value = m.group(0)

@@ -280,3 +280,13 @@ def test_second_blind_read_fixes():
     assert markdown.apply(lean, rng=rng(0), direction="add") == (
         "The pizza would change in space.\n\n- The radiation breaks it down. This degrades it."
     )
+
+
+def test_factual_errors_leave_urls_alone_and_a_unit_swap_is_no_name_change():
+    # Found in the held-back rejections: a number inside a URL was changed, and "GB" ->
+    # "MB" was rejected as a name change.
+    text = "See https://example.org/v2/guide for details. The card holds 8 GB of data."
+    for seed in range(20):
+        out, details = factual_error.apply_detailed(text, rng=np.random.default_rng(seed))
+        assert "https://example.org/v2/guide" in out
+        assert _check("factual-error", text, out) == "", (out, details)
