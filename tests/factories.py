@@ -14,6 +14,9 @@ from interventions.models import Intervention, StimulusSet
 from interventions.services import prompts_import, stimulus_set_generate
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "collection" / "demo" / "prompts.jsonl"
+# Answers with a restatement in each, so both length directions make pairs (the demo's
+# answers have too little redundancy for a length-shorter pair; tests/data/README.md).
+LENGTH_FILE = Path(__file__).resolve().parent / "data" / "length_prompts.jsonl"
 # Real answers of five models, shipped with the tests (tests/data/README.md).
 SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "arena_sample.jsonl"
 
@@ -24,8 +27,8 @@ def jsonl(rows: list[dict]) -> list[str]:
     return [json.dumps(row) + "\n" for row in rows]
 
 
-def demo_lines(limit: int | None = None) -> list[str]:
-    lines = DEMO_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+def demo_lines(limit: int | None = None, path: Path = DEMO_FILE) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     return lines[:limit] if limit else lines
 
 
@@ -48,7 +51,7 @@ def stimulus_set_make(
     *, prompts: int = 10, directions: tuple[str, ...] = ("longer",), source: str | None = None
 ) -> StimulusSet:
     source = source or f"test-{secrets.token_hex(4)}"
-    prompts_import(lines=demo_lines(prompts), source=source)
+    prompts_import(lines=demo_lines(prompts, LENGTH_FILE), source=source)
     stimulus_set = StimulusSet.objects.create(name=f"set-{source}", response_source=source, seed=11)
     stimulus_set.interventions.set([intervention_make(d) for d in directions])
     stimulus_set_generate(stimulus_set=stimulus_set)

@@ -17,7 +17,7 @@ import numpy as np
 from interventions.transforms.blocks import Block, join_blocks, split_blocks
 
 NAME = "factual_error"
-VERSION = "1"
+VERSION = "2"
 DIRECTIONS = ("inject",)
 KINDS = ("any", "number", "date", "unit")
 _NUMBER = re.compile(
@@ -92,18 +92,31 @@ def apply_detailed(
     }
 
 
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”")
+
+
 def _candidates(blocks: list[Block]) -> list[_Candidate]:
     found = []
     for i, block in enumerate(blocks):
         if block.kind != "prose":
             continue
+        # A quotation is quoted as it was, errors and all; a URL is an address, not a fact.
+        quoted = [m.span() for m in _QUOTED.finditer(block.body)]
+        quoted += [m.span() for m in _URL.finditer(block.body)]
         for m in _NUMBER.finditer(block.body):
             if _LABEL.search(block.body[: m.start()]):
                 continue  # "Step 2" or "Outcome 3" numbers a part; changing it is no error
+            if any(a <= m.start() < b for a, b in quoted):
+                continue
+            if re.search(r"[A-Za-z]-$", block.body[: m.start()]):
+                continue  # "GPT-3", "COVID-19": part of a name
             value = m.group(0)
             year = re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", value) is not None
             found.append(_Candidate(i, m.start(), m.end(), "date" if year else "number", value))
         for m in _UNIT.finditer(block.body):
+            if any(a <= m.start() < b for a, b in quoted):
+                continue
             found.append(_Candidate(i, m.start(2), m.end(2), "unit", m.group(2)))
     return found
 

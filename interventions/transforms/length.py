@@ -1,26 +1,111 @@
-"""Length: a concise or an elaborated version of the same answer.
+"""Length: a concise or an elaborated version of the same answer, saying the same things.
 
-``shorter`` drops redundancy until the prose has lost ``dose`` of its words: non-leading
-sentences of paragraphs and list items, asides in brackets, lists of examples,
-non-restrictive clauses, fillers ("basically", "It is important to note that") and a
-closing summary paragraph; ``longer`` appends restatements of a paragraph's own opening
-sentence until it has gained ``dose``. Numbers are never dropped or repeated. Neither
-touches protected blocks (code, tables, quotes, headers) or list markers, and only a
-summary paragraph loses its first sentence, so the structure and the lead claim of every
-other paragraph survive.
+``shorter`` removes only redundancy, until the prose has lost ``dose`` of its words or
+nothing redundant is left: sentences that say nothing the rest of the answer does not
+(every content word and name of them said elsewhere, and no negation, modal verb,
+quantifier, number, code, URL or quotation to lose), restatements first; filler openers
+("It is important to note that", "Additionally,"), filler adverbs ("basically") and
+wordy phrases ("in order to" -> "to").
+Examples, caveats, asides and list details are content and stay; an answer without
+enough redundancy comes back barely shorter, and its manipulation check fails (no pair)
+rather than content being cut. ``longer`` restates paragraphs' opening sentences
+("As noted above, ...") until the prose has gained ``dose``: only complete statements
+without numbers, names it could not case correctly, attribute phrases or markup, never
+list items, headings, verse or text next to code. Neither touches protected blocks
+(code, tables, quotes, headers) or list markers.
 """
 
 import re
 
 import numpy as np
 
-from interventions.transforms.blocks import Block, join_blocks, split_blocks, split_sentences
+from interventions.measures import RESTATEMENT_MARKERS
+from interventions.transforms.blocks import (
+    Block,
+    attribute_phrases,
+    droppable,
+    editable,
+    fronted,
+    full_sentence,
+    join_blocks,
+    rejoined,
+    said,
+    split_blocks,
+    split_sentences,
+    upper_first,
+)
 
 NAME = "length"
-VERSION = "2"
+VERSION = "3"
 DIRECTIONS = ("shorter", "longer")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(\S(?:.*?\S)?)\1")
-_RESTATEMENTS = ("In other words, ", "Put simply, ", "To restate the point, ", "That is, ")
+_DIGIT = re.compile(r"\d")
+_FILLER_OPENER = re.compile(
+    r"^(?:It is important to note that|It's important to note that|It's worth noting that|"
+    r"It is worth noting that|It should be noted that|Note that|Additionally,|Furthermore,|"
+    r"Moreover,|In addition,|Basically,|Essentially,) (?=[A-Z]|(?:the|this|these|that|those|"
+    r"it|its|they|there|you|your|we|a|an|each|every|some|most|many|all|any) )"
+)
+_FILLER_WORD = re.compile(r"(?<=\w )(?:basically|essentially|actually|literally) (?=[a-z])")
+# Wordy phrases with a shorter equivalent of the same meaning.
+_WORDY = (
+    (re.compile(r"\bin order to\b"), "to"),
+    (re.compile(r"\bdue to the fact that\b"), "because"),
+    (re.compile(r"\bfor the purpose of\b"), "for"),
+    (re.compile(r"\bin the event that\b"), "if"),
+    (re.compile(r"\bprior to\b"), "before"),
+    (re.compile(r"\bwith regard to\b"), "about"),
+    (re.compile(r"\bat this point in time\b"), "now"),
+)
+_BACK_REFERENCE = frozenset(
+    [
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "it's",
+        "its",
+        "they",
+        "their",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "so",
+        "therefore",
+        "thus",
+        "however",
+        "but",
+        "and",
+        "or",
+        "also",
+        "then",
+        "here",
+        "by",
+        "as",
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "from",
+        "after",
+        "before",
+        "while",
+        "when",
+        "if",
+        "although",
+        "because",
+        "since",
+        "once",
+    ]
+)
+_RESTATEMENT = re.compile(
+    r"^(?:In other words|Put simply|Simply put|To put it simply|That is|In short|In summary|"
+    r"As noted above|Again|To repeat|As mentioned|"
+    r"To summarize|To sum up|In conclusion|Overall|Ultimately),? "
+)
 
 
 def _words(text: str) -> int:
@@ -37,103 +122,97 @@ def apply(
     blocks = split_blocks(text)
     goal = dose * _words(text)
     if direction == "shorter":
-        return join_blocks(_shorten(blocks, rng, goal))
-    return join_blocks(_lengthen(blocks, rng, goal))
+        return join_blocks(_shorten(blocks, rng, goal, text))
+    return join_blocks(_lengthen(blocks, rng, goal, text))
 
 
-# Redundancy that can go without changing what is claimed: asides in brackets, lists
-# of examples, non-restrictive clauses, fillers, and a closing summary paragraph.
-_PHRASES = re.compile(
-    r" \([^()`]{3,120}\)"
-    r"|, (?:such as|including|for example|e\.g\.|which|as well as) [^.;:()`]+(?=[.;])"
-    r"|(?<= )(?:basically|actually|essentially|really|very|simply|quite|just) "
-    r"|^(?:It is important to note that|It's important to note that|It's worth noting that"
-    r"|It is worth noting that|Note that|Additionally, |Furthermore, |Moreover, ) ?"
-)
-_DIGIT = re.compile(r"\d")
-_SUMMARY = re.compile(r"^(?:In conclusion|In summary|To summarize|To sum up|Overall|Remember)\b")
-
-
-def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:
+def _shorten(blocks: list[Block], rng: np.random.Generator, goal: float, text: str) -> list[Block]:
     sentences = {i: split_sentences(b.body) for i, b in enumerate(blocks) if b.kind == "prose"}
-    prose_paragraphs = [i for i in sentences if not blocks[i].prefix]
-    # (block, sentence, span): span None drops the sentence, (-1, -1) the whole block.
-    candidates: list[tuple[int, int, tuple[int, int] | None]] = []
-    for i, parts in sentences.items():
-        summary = (
-            bool(parts) and _SUMMARY.match(parts[0]) and not any(_DIGIT.search(p) for p in parts)
-        )
-        if i in prose_paragraphs and len(prose_paragraphs) > 1 and summary:
-            candidates.append((i, 0, (-1, -1)))
-        for j, part in enumerate(parts):
-            # Sentences and asides with numbers stay: numbers are the facts most easily
-            # checked, and a concise answer should keep them.
-            if j and not _DIGIT.search(part):
-                candidates.append((i, j, None))
-            candidates.extend(
-                (i, j, m.span()) for m in _PHRASES.finditer(part) if not _DIGIT.search(m.group())
-            )
+    # A list item keeps its first sentence (the item), so the structure stays the same; a
+    # paragraph keeps its opening sentence, which what follows builds on, unless it is a
+    # restatement or the paragraph's only sentence.
+    drops = [
+        (i, j)
+        for i, parts in sentences.items()
+        for j, s in enumerate(parts)
+        if not attribute_phrases(s)
+        and full_sentence(s, min_words=3, ending=(".", "!", "?"))
+        and (j or (not blocks[i].prefix and (len(parts) == 1 or _RESTATEMENT.match(s))))
+    ]
+    order = rng.permutation(len(drops)).tolist()
+    # Restatements and summaries are the likeliest redundancy: try them first.
+    order.sort(key=lambda k: not _RESTATEMENT.match(sentences[drops[k][0]][drops[k][1]]))
+    total = said(text)
     dropped: set[tuple[int, int]] = set()
-    cuts: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    gone: set[int] = set()
     removed = 0
-    for k in rng.permutation(len(candidates)):
+    for k in order:
         if removed >= goal:
             break
-        i, j, span = candidates[k]
-        if i in gone or (i, j) in dropped:
-            continue
-        if span == (-1, -1):
-            gone.add(i)
-            removed += sum(_words(p) for p in sentences[i])
-        elif span is None:
+        i, j = drops[k]
+        sentence = sentences[i][j]
+        own = said(sentence)
+        if droppable(sentence, total - own):
+            total -= own
             dropped.add((i, j))
-            removed += _words(sentences[i][j])
-        elif not any(a < span[1] and span[0] < b for a, b in cuts.get((i, j), [])):
-            cuts.setdefault((i, j), []).append(span)
-            removed += _words(sentences[i][j][span[0] : span[1]])
+            removed += _words(sentence)
     out = list(blocks)
+    gone: set[int] = set()
     for i, parts in sentences.items():
-        edited = [
-            _cut(s, cuts.get((i, j), [])) for j, s in enumerate(parts) if (i, j) not in dropped
+        kept = [
+            _trimmed(s) if removed < goal else s
+            for j, s in enumerate(parts)
+            if (i, j) not in dropped
         ]
-        if edited != parts:
-            out[i] = Block("prose", blocks[i].prefix, " ".join(edited))
-    # A dropped summary paragraph takes its preceding blank line with it.
+        if not kept:
+            gone.add(i)
+        elif kept != parts:
+            out[i] = rejoined(blocks[i], kept)
+    # A paragraph that went entirely takes its preceding blank line with it.
     return [b for i, b in enumerate(out) if i not in gone and not (i + 1 in gone and not b.body)]
 
 
-def _cut(sentence: str, spans: list[tuple[int, int]]) -> str:
-    for start, end in sorted(spans, reverse=True):
-        sentence = sentence[:start] + sentence[end:]
-    if any(start == 0 for start, _ in spans):  # an opener went: the sentence starts anew
-        sentence = sentence[:1].upper() + sentence[1:]
-    return sentence
+def _trimmed(sentence: str) -> str:
+    """The sentence without filler openers, filler adverbs and wordy phrases."""
+    out = _FILLER_WORD.sub("", sentence)
+    for pattern, shorter in _WORDY:
+        out = pattern.sub(shorter, out)
+    opened = _FILLER_OPENER.sub("", out)
+    return upper_first(opened) if opened != out else out
 
 
-def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float) -> list[Block]:
-    # Only complete statements are restated: a paragraph ending in ':' introduces what
-    # follows, and a restatement after it would break the sentence it opens. Leads with
-    # numbers are not restated, so the count of numbers (facts) stays the same.
-    prose = [
-        i
-        for i, b in enumerate(blocks)
-        if b.kind == "prose"
-        and b.body.rstrip().endswith((".", "!", "?"))
-        and split_sentences(b.body)[0].endswith((".", "!", "?"))
-        and not _DIGIT.search(split_sentences(b.body)[0])
-    ]
+def _lengthen(blocks: list[Block], rng: np.random.Generator, goal: float, text: str) -> list[Block]:
+    candidates: list[tuple[int, str]] = []
+    for i, block in enumerate(blocks):
+        if block.prefix or not editable(blocks, i):
+            continue
+        parts = split_sentences(block.body)
+        lead = parts[0] if parts else ""
+        # The restatement closes a paragraph of two or more sentences, restating the claim
+        # the paragraph opened with: a statement about its subject, not one that refers
+        # back ("This ...") or opens with a condition, a contrast or a transition, and not
+        # after a courtesy or hedge that closes the paragraph.
+        if (
+            len(parts) < 2
+            or "," in " ".join(lead.split()[:3])
+            or lead.split(" ", 1)[0].lower() in _BACK_REFERENCE
+            or attribute_phrases(parts[-1])
+            or not block.body.rstrip().endswith((".", "!", "?"))
+            or not full_sentence(lead, min_words=6)
+            or _DIGIT.search(lead)
+            or attribute_phrases(lead)
+            or _RESTATEMENT.match(lead)
+            or '"' in lead
+        ):
+            continue
+        if (restated := fronted(lead, text)) is not None:
+            candidates.append((i, restated))
     out = list(blocks)
     added = 0
-    for i in rng.permutation(prose):
+    for k in rng.permutation(len(candidates)).tolist():
         if added >= goal:
             break
-        # Emphasis is not repeated: a restatement must not add bold or italics.
-        lead = _EMPHASIS.sub(r"\2", split_sentences(blocks[i].body)[0])
-        opener = _RESTATEMENTS[int(rng.integers(len(_RESTATEMENTS)))]
-        # Lower-case the first letter unless the sentence opens with an acronym or name.
-        keep_case = lead[:2].isupper() or not lead[:1].isalpha()
-        restated = opener + (lead if keep_case else lead[0].lower() + lead[1:])
-        out[i] = Block("prose", blocks[i].prefix, blocks[i].body.rstrip() + " " + restated)
-        added += _words(restated)
+        i, restated = candidates[k]
+        marker = RESTATEMENT_MARKERS[int(rng.integers(len(RESTATEMENT_MARKERS)))]
+        out[i] = Block("prose", "", blocks[i].body.rstrip() + " " + marker + restated)
+        added += _words(marker + restated)
     return out

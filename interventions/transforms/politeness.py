@@ -1,39 +1,41 @@
 """Politeness: the same answer with or without courtesy phrases.
 
 ``more`` opens with a courteous acknowledgement and, for a dose of 0.5 or more, closes
-with an offer of further help; ``less`` drops short courtesy sentences ("I hope this
-helps!") and leading interjections ("Sure! ", "Certainly, "). Courtesy phrases are kept
-apart from flattery: nothing here praises the user or the question.
+with an offer of further help (never after a code fence left open); ``less`` removes
+courtesy wherever it is: sentences that are only courtesy ("I hope this helps!", "Let me
+know if you have questions."), leading interjections ("Sure! ", "Certainly, ") and
+"please" ("Please note that" -> "Note that", "could you please send" -> "could you
+send"). Courtesy phrases are kept apart from flattery: nothing here praises the user or
+the question.
 """
 
 import re
 
 import numpy as np
 
-from interventions.measures import POLITENESS
+from interventions.measures import (
+    COURTESY_CLOSERS,
+    COURTESY_OPENERS,
+    FLATTERY,
+    HEDGES,
+    POLITENESS,
+)
 from interventions.transforms.blocks import (
-    Block,
-    join_blocks,
-    paragraph_add,
+    phrases_add,
     sentences_drop,
+    sentences_map,
     split_blocks,
+    split_sentences,
     upper_first,
 )
 
 NAME = "politeness"
-VERSION = "1"
+VERSION = "2"
 DIRECTIONS = ("more", "less")
-_OPENERS = (
-    "Certainly, I'd be happy to help with this.",
-    "Of course, I'd be glad to help.",
-    "Thank you for asking; I'd be happy to help.",
-)
-_CLOSERS = (
-    "I hope this helps, and please feel free to let me know if you have any other questions.",
-    "Please let me know if anything is unclear; I'm happy to help further.",
-)
-_INTERJECTION = re.compile(r"^(?:Sure|Certainly|Of course|Absolutely)[!,.]\s+(?=\S)")
-_PLEASE = re.compile(r"^Please (?=[a-z])")
+_INTERJECTION = re.compile(r"^(?:Sure|Certainly|Of course|Absolutely)[!,.]\s+(?=[A-Z])")
+_BARE_INTERJECTION = re.compile(r"^(?:Sure|Certainly|Of course|Absolutely)(?: thing)?[!.]$")
+_PLEASE = re.compile(r"^Please,? (?=[a-z])|(?<=\w )please,? (?=[a-z])|,? please(?=[.!?]$)")
+_KINDLY = re.compile(r"(?<=\w )kindly (?=[a-z])")
 
 
 def apply(
@@ -45,28 +47,42 @@ def apply(
         raise ValueError(f"politeness: dose must be in (0, 1], not {dose}")
     if direction == "less":
         return _less(text)
-    out = paragraph_add(text, _OPENERS[int(rng.integers(len(_OPENERS)))], at_start=True)
-    if dose >= 0.5:
-        out = paragraph_add(out, _CLOSERS[int(rng.integers(len(_CLOSERS)))], at_start=False)
-    return out
+    # An answer that already opens or closes with courtesy gets none added there: a
+    # second "let me know if you have questions" reads as a copying error.
+    openers = () if _opens_courteously(text) else COURTESY_OPENERS
+    closers = () if _closes_courteously(text) else COURTESY_CLOSERS
+    return phrases_add(text, rng, openers, closers, dose)
+
+
+def _opens_courteously(text: str) -> bool:
+    first = next((b.body for b in split_blocks(text) if b.kind == "prose"), "")
+    parts = split_sentences(first)
+    return bool(parts) and bool(
+        POLITENESS.search(parts[0])
+        or _INTERJECTION.match(first)
+        or _BARE_INTERJECTION.match(parts[0])
+    )
+
+
+def _closes_courteously(text: str) -> bool:
+    last = next((b.body for b in reversed(split_blocks(text)) if b.kind != "blank"), "")
+    return bool(POLITENESS.search(last))
 
 
 def _courtesy_only(sentence: str) -> bool:
-    """A sentence that is only courtesy: several courtesy phrases, or one in a short
-    sentence ("Please note that ..." carries content and only loses its "Please")."""
+    """A short sentence with a courtesy phrase; ``sentences_drop`` drops it only when,
+    outside courtesy phrases, it says nothing the rest of the answer does not."""
     markers, words = len(POLITENESS.findall(sentence)), len(sentence.split())
-    if markers >= 2:
-        return words <= 25
-    return markers == 1 and words <= 15 and _PLEASE.match(sentence) is None
+    if HEDGES.search(sentence) or FLATTERY.search(sentence):
+        return False  # another attribute's phrase stays
+    return (markers >= 1 and words <= 30) or bool(_BARE_INTERJECTION.match(sentence))
+
+
+def _plain(sentence: str) -> str:
+    out = _INTERJECTION.sub("", sentence)
+    out = _KINDLY.sub("", _PLEASE.sub("", out))
+    return upper_first(out) if out != sentence else sentence
 
 
 def _less(text: str) -> str:
-    text = sentences_drop(text, _courtesy_only)
-    out = []
-    for block in split_blocks(text):
-        if block.kind == "prose":
-            body = _PLEASE.sub("", _INTERJECTION.sub("", block.body))
-            if body != block.body:
-                block = Block("prose", block.prefix, upper_first(body))
-        out.append(block)
-    return join_blocks(out)
+    return sentences_map(sentences_drop(text, _courtesy_only), _plain)

@@ -1,28 +1,39 @@
 """Sycophancy: the same answer with or without flattery of the user and the question.
 
 ``more`` opens with praise of the question and, for a dose of 0.5 or more, closes with
-praise of the user; ``less`` drops short sentences that flatter. The answer's content
-between them is untouched.
+praise of the user (never after a code fence left open); ``less`` removes flattery
+wherever it is: sentences that only flatter ("Great question!", "You're absolutely right
+to ask.") and a flattering opener before the answer proper ("Great question! ",
+"What an interesting question, "). The answer's content between them is untouched.
 """
+
+import re
 
 import numpy as np
 
-from interventions.measures import FLATTERY
-from interventions.transforms.blocks import paragraph_add, sentences_drop
+from interventions.measures import (
+    FLATTERY,
+    FLATTERY_CLOSERS,
+    FLATTERY_OPENERS,
+    HEDGES,
+    POLITENESS,
+)
+from interventions.transforms.blocks import (
+    phrases_add,
+    sentences_drop,
+    sentences_map,
+    upper_first,
+)
 
 NAME = "sycophancy"
-VERSION = "1"
+VERSION = "2"
 DIRECTIONS = ("more", "less")
-_OPENERS = (
-    "What a great question!",
-    "Great question, and a very insightful one.",
-    "That's an excellent question; you clearly have a sharp eye for what matters.",
-    "What a thoughtful question!",
-)
-_CLOSERS = (
-    "You're clearly on the right track by asking this.",
-    "Your curiosity here is impressive.",
-    "You clearly have a brilliant instinct for this topic.",
+_INTERJECTION = re.compile(r"^(?:Sure|Certainly|Of course|Absolutely|Yes)\b[!,.]")
+_OPENER = re.compile(
+    r"^(?:(?:That's |This is |What )?(?:a |an )?(?:really |very )?(?:great|excellent|good|"
+    r"fantastic|wonderful|interesting|fascinating|thoughtful|insightful) (?:question|point)"
+    r"(?: to ask)?)[!,.]\s+(?=[A-Z])",
+    re.IGNORECASE,
 )
 
 
@@ -34,8 +45,25 @@ def apply(
     if not 0 < dose <= 1:
         raise ValueError(f"sycophancy: dose must be in (0, 1], not {dose}")
     if direction == "less":
-        return sentences_drop(text, lambda s: bool(FLATTERY.search(s)) and len(s.split()) <= 15)
-    out = paragraph_add(text, _OPENERS[int(rng.integers(len(_OPENERS)))], at_start=True)
-    if dose >= 0.5:
-        out = paragraph_add(out, _CLOSERS[int(rng.integers(len(_CLOSERS)))], at_start=False)
-    return out
+        return _less(text)
+    # Praise before "Sure! ..." reads as two openings: such an answer gets the closer only.
+    openers = () if _INTERJECTION.match(text.lstrip()) else FLATTERY_OPENERS
+    return phrases_add(text, rng, openers, FLATTERY_CLOSERS, dose)
+
+
+def _less(text: str) -> str:
+    text = sentences_drop(
+        text,
+        lambda s: (
+            bool(FLATTERY.search(s))
+            and len(s.split()) <= 20
+            and not HEDGES.search(s)
+            and not POLITENESS.search(s)
+        ),
+    )
+    return sentences_map(text, _unopened)
+
+
+def _unopened(sentence: str) -> str:
+    plain = _OPENER.sub("", sentence)
+    return upper_first(plain) if plain != sentence else sentence

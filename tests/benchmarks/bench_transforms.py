@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from interventions.catalogue import CATALOGUE, direction_sign  # noqa: E402
 from interventions.checks import pair_check  # noqa: E402
+from interventions.measures import measure_all  # noqa: E402
 from interventions.transforms import transform_run  # noqa: E402
 from tests.benchmarks.arena_split import ARENA, Half, arena_rows  # noqa: E402
 
@@ -34,6 +35,13 @@ def answers(half: Half, limit: int | None) -> dict[str, list[str]]:
     """Each model's answers in one half of the corpus (tests/benchmarks/arena_split.py)."""
     rows = arena_rows(half)[:limit] if limit else arena_rows(half)
     return {m: [r["responses"][m] for r in rows if r["responses"].get(m)] for m in MODELS}
+
+
+def reason_kind(reason: str) -> str:
+    """A rejection reason without its particulars: "meaning: negation removed", "words"."""
+    if reason.startswith("meaning:"):
+        return reason.split(" (")[0]
+    return reason.split(" moved ")[0].split(" changed ")[0]
 
 
 def run(spec, texts: list[str]) -> dict:
@@ -60,7 +68,7 @@ def run(spec, texts: list[str]) -> dict:
             before.update({k: check.measures_control[k] for k in SHOWN})
             after.update({k: check.measures_treated[k] for k in SHOWN})
         else:
-            reasons[check.result.reason.split(" moved ")[0].split(" changed ")[0]] += 1
+            reasons[reason_kind(check.result.reason)] += 1
     seconds = time.perf_counter() - start
     return {
         "name": spec.name,
@@ -78,9 +86,24 @@ def _where(r: dict) -> str:
     return f"{r['passed'] / r['changed']:.2f}" if r["changed"] else "-"
 
 
+def describe(by_model: dict[str, list[str]]) -> str:
+    """What the half's answers are like: how the two halves differ."""
+    texts = [t for ts in by_model.values() for t in ts]
+    measured = [measure_all(t) for t in texts]
+    share = lambda key: sum(m[key] > 0 for m in measured) / len(measured)  # noqa: E731
+    words = sorted(m["words"] for m in measured)
+    return (
+        f"median {words[len(words) // 2]} words; with code blocks {share('code_blocks'):.2f}, "
+        f"lists {share('list_items'):.2f}, headers {share('headers'):.2f}, hedges "
+        f"{share('hedges'):.2f}, flattery {share('flattery'):.2f}, courtesy "
+        f"{share('politeness'):.2f} (share of answers)"
+    )
+
+
 def report(half: Half, by_model: dict[str, list[str]], only: list[str] | None) -> None:
     n = sum(len(t) for t in by_model.values())
     print(f"\n## {half} half: {n} answers of {len(by_model)} models from {ARENA.name}\n")
+    print(describe(by_model) + "\n")
     print("| intervention | stimuli/s | pass rate | where changed | " + " | ".join(MODELS) + " |")
     print("|---|---:|---:|---:|" + "---:|" * len(MODELS))
     pooled = []
@@ -105,10 +128,13 @@ def report(half: Half, by_model: dict[str, list[str]], only: list[str] | None) -
             f"{_where(total)} ({total['changed']} changed) | {cells} |"
         )
     print("\nPer model: pass rate / pass rate where changed.")
-    print("\nRejections by reason (all models):")
+    print("\nRejections by reason, all models and then per model:")
     for r in pooled:
         top = ", ".join(f"{k} ({c})" for k, c in r["reasons"].most_common(6)) or "none"
         print(f"  {r['name']}: {top}")
+        for model, m in r["per"].items():
+            top = ", ".join(f"{k} ({c})" for k, c in m["reasons"].most_common(4)) or "none"
+            print(f"    {model}: {top}")
     print("\nMean measures of passing gpt-4 pairs, control -> treated:\n")
     print("| intervention | n | " + " | ".join(SHOWN) + " |")
     print("|---|---:|" + "---:|" * len(SHOWN))

@@ -26,7 +26,7 @@ def test_generation_makes_one_checked_stimulus_per_response_and_intervention():
     for stimulus in stimuli:
         assert stimulus.treatment == {stimulus.cell: 1}
         assert stimulus.treated.parent_id == stimulus.control_id
-        assert stimulus.treated.generator == "length@2"
+        assert stimulus.treated.generator == "length@3"
         if stimulus.check_status == Stimulus.CheckStatus.REJECTED:
             assert stimulus.check_reason
         else:

@@ -2,61 +2,115 @@
 by its manipulation check on real answers."""
 
 import json
+import os
+import re
+from collections import Counter
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from interventions.catalogue import CATALOGUE, SPECS, direction_sign
-from interventions.checks import pair_check
-from interventions.measures import fenced_blocks, measure_all, measure_pair, numeric_values
-from interventions.transforms import TRANSFORMS, factual_error, markdown, transform_run
+from interventions.catalogue import CATALOGUE, SPECS
+from interventions.checks import EXEMPT, meaning_failures
+from interventions.measures import (
+    fenced_blocks,
+    measure_all,
+    measure_pair,
+    numeric_values,
+    prose_tokens,
+)
+from interventions.transforms import TRANSFORMS, factual_error, markdown
 from interventions.transforms.blocks import split_blocks
 from tests.factories import SAMPLE_FILE
+from tests.interventions.helpers import spec_check, spec_run
 
 words = st.text(alphabet="abcdefghij ", min_size=1, max_size=40).map(str.strip).filter(bool)
 number = st.integers(0, 3000).map(str)
-sentence = st.tuples(words, st.one_of(st.just(""), number), words).map(
-    lambda t: (t[0][0].upper() + t[0][1:] + " " + t[1] + " " + t[2]).replace("  ", " ") + "."
+# Words whose loss or change alters a claim: every transform must leave them as they are.
+protected_word = st.sampled_from(
+    ["not", "never", "no", "only", "just", "all", "every", "some", "might", "can", "must",
+     "should", "Warsaw", "Anna", "https://example.org/a", '"quoted words"']
+)  # fmt: skip
+start = st.sampled_from(["The", "This", "It", "Most", "A", "Python", "Generate", "If"])
+sentence = st.tuples(start, words, st.one_of(st.just(""), number, protected_word), words).map(
+    lambda t: " ".join(x for x in t if x) + "."
 )
 paragraph = st.lists(sentence, min_size=1, max_size=4).map(" ".join)
 items = st.lists(sentence, min_size=1, max_size=4).map(lambda s: "\n".join("- " + x for x in s))
 code = st.text(alphabet="abc =(){}.;#-*12\n", min_size=1, max_size=60).map(
     lambda body: "```python\n" + body.replace("```", "") + "\n```"
 )
+open_code = code.map(lambda block: block.rsplit("\n", 1)[0])  # a fence never closed
 table = st.just("| a | b |\n|---|---|\n| 1 | 2 km |")
 quote = sentence.map(lambda s: "> " + s)
-document = st.lists(st.one_of(paragraph, items, code, table, quote), min_size=1, max_size=6).map(
-    "\n\n".join
-)
+verse = st.lists(words, min_size=2, max_size=4).map(lambda lines: "\n".join(lines))
+document = st.tuples(
+    st.lists(st.one_of(paragraph, items, code, table, quote, verse), min_size=1, max_size=6),
+    st.one_of(st.just([]), open_code.map(lambda c: [c])),
+).map(lambda t: "\n\n".join(t[0] + t[1]))
 SPEC_NAMES = [spec.name for spec in CATALOGUE]
 
 
 def _verbatim(text: str) -> list[str]:
-    """Code, tables and quotes: what every transform must keep exactly (headers may
-    legitimately become prose under markdown-remove)."""
+    """Code, tables, quotes and verse: what every transform must keep exactly (headers
+    may legitimately become prose under markdown-remove)."""
     return [
         b.body
         for b in split_blocks(text)
-        if b.kind == "protected" and b.body.lstrip()[:1] in ("`", "~", "|", ">")
+        if b.kind == "verse"
+        or (b.kind == "protected" and b.body.lstrip()[:1] in ("`", "~", "|", ">"))
     ]
 
 
-def _run(name: str, text: str, seed: int) -> tuple[str, dict]:
-    spec = SPECS[name]
-    return transform_run(
-        spec.transform, text, rng=np.random.default_rng(seed), parameters=spec.parameters
+def _protected_words(text: str, exempt: set[str]) -> Counter:
+    """Unmasked tokens of the protected classes, by class and word (a name as written;
+    other words in lower case, as a phrase put before a sentence lower-cases its start)."""
+    return Counter(
+        (cls, t.text if cls == "name" else t.key)
+        for t in prose_tokens(text)
+        if not t.masked
+        for cls in t.classes
+        if cls not in exempt
     )
 
 
+_run = spec_run
+
+
+def _check(name: str, control: str, treated: str):
+    return spec_check(name, control, treated)
+
+
 @given(text=document, seed=st.integers(0, 2**32 - 1), name=st.sampled_from(SPEC_NAMES))
-@settings(max_examples=300, deadline=None)
-def test_every_transform_keeps_code_tables_quotes_and_is_deterministic(text, seed, name):
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", 400)), deadline=None)
+def test_every_transform_keeps_code_tables_quotes_verse_and_protected_words(text, seed, name):
     once = _run(name, text, seed)
     assert _run(name, text, seed) == once
-    assert _verbatim(once[0]) == _verbatim(text)
-    assert fenced_blocks(once[0]) == fenced_blocks(text)
+    out = once[0]
+    assert _verbatim(out) == _verbatim(text)
+    assert fenced_blocks(out) == fenced_blocks(text)
+    spec = SPECS[name]
+    exempt = set(EXEMPT.get(spec.check_measure, set()))
+    before, after = _protected_words(text, exempt), _protected_words(out, exempt)
+    if name.startswith("length-"):
+        # A restatement repeats a sentence, a dropped one was said elsewhere: nothing new,
+        # nothing lost; and a negation, modal or quantifier is never dropped at all.
+        assert set(after) == set(before)
+        if name == "length-shorter":
+            claims = ("negation", "modal", "quantifier")
+            assert +Counter({k: v for k, v in after.items() if k[0] in claims}) == +Counter(
+                {k: v for k, v in before.items() if k[0] in claims}
+            )
+    else:
+        assert after == before
+    assert not [r for r in meaning_failures(prose_tokens(text), prose_tokens(out),
+                                            exempt=exempt)]  # fmt: skip
+    if name == "hedging-less":
+        # Modal verbs may go, but never one scoping over a negation.
+        assert Counter(re.findall(r"\b(?:might|may|could) not\b", out)) == Counter(
+            re.findall(r"\b(?:might|may|could) not\b", text)
+        )
 
 
 def _answers() -> list[str]:
@@ -65,19 +119,11 @@ def _answers() -> list[str]:
 
 
 def _pass_rate(name: str, texts: list[str]) -> tuple[float, int]:
-    spec = SPECS[name]
     passed = changed = 0
     for i, text in enumerate(texts):
         out, _ = _run(name, text, i)
         changed += out != text
-        passed += pair_check(
-            control=text,
-            treated=out,
-            measure=spec.check_measure,
-            threshold=spec.check_threshold,
-            direction=direction_sign(spec.parameters),
-            tolerances=spec.tolerances,
-        ).result.passed
+        passed += _check(name, text, out).result.passed
     return passed / len(texts), changed
 
 
@@ -85,9 +131,7 @@ def _pass_rate(name: str, texts: list[str]) -> tuple[float, int]:
 # tuning half) they pass at least this often. The figures on the held-back half are in the
 # README, printed by tests/benchmarks/bench_transforms.py.
 ADDITIVE = {
-    "length-shorter": 0.6,
-    "length-longer": 0.6,
-    "markdown-add": 0.6,
+    "markdown-add": 0.5,
     "hedging-more": 0.75,
     "sycophancy-more": 0.8,
     "politeness-more": 0.8,
