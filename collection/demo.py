@@ -22,9 +22,11 @@ DEMO_SLUG = "demo"
 RESEARCHER = "researcher"
 
 # A few of the built-in interventions (interventions/catalogue.py), one per attribute.
+# length-shorter makes no pair from the demo's answers: it may drop only redundancy, and
+# they have too little to reach its threshold (README, "Length without content").
 DEMO_INTERVENTIONS = (
-    "length-shorter",
     "length-longer",
+    "politeness-more",
     "markdown-add",
     "hedging-more",
     "sycophancy-more",
