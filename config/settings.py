@@ -86,6 +86,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 # Annotators: new sessions per client address a minute, labels per enrollment (429 with
 # Retry-After beyond them).
 ENTRY_RATE_PER_MINUTE = env.int("ENTRY_RATE_PER_MINUTE", default=60)

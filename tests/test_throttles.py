@@ -71,7 +71,8 @@ def test_admin_sign_in_locks_out_a_username_and_address_after_ten_failures(setti
     # The form again with its error, until the tenth failure locks the pair out.
     assert answers == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
     locked = client.post(login, {"username": "rita", "password": "right-password-42"})
-    assert locked.status_code == 429
+    assert locked.status_code == 429 and int(locked["Retry-After"]) == 900
+    assert "locked for 15 minutes" in locked.content.decode()
     # The same person from another address, or another user here, can still sign in.
     elsewhere = Client(REMOTE_ADDR="198.51.100.3")
     ok = elsewhere.post(login, {"username": "rita", "password": "right-password-42"})
