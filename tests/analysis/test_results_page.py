@@ -45,3 +45,32 @@ def test_admin_lists_refresh_runs_with_a_link_to_the_results(client, study):
     client.force_login(owner)
     html = client.get("/admin/analysis/refreshrun/").content.decode()
     assert f'href="/results/{study.slug}/"' in html and "incremental" in html
+
+
+@pytest.mark.django_db
+def test_the_estimates_download_as_csv_with_the_pages_figures(client):
+    import csv
+    import io
+
+    from analysis.selectors import estimates_latest
+
+    owner = user_make("csv-owner")
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=30), replication_factor=4, labels_per_annotator=3
+    )
+    study.owners.add(owner)
+    label_study(study, annotators=20, rng=np.random.default_rng(3))
+    study_refresh(study_id=study.pk)
+    url = f"/results/{study.slug}/estimates.csv"
+    client.force_login(user_make("csv-stranger"))
+    assert client.get(url).status_code == 404
+    client.force_login(owner)
+    response = client.get(url)
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    latest = estimates_latest(study=study, subgroups=True)
+    assert len(rows) == len(latest) > 0
+    for row, estimate in zip(rows, latest, strict=True):
+        assert float(row["estimate"]) == estimate.point
+        assert row["ci_low"] == ("" if estimate.ci_low is None else str(estimate.ci_low))
+        assert row["weighting"] == study.estimand and row["annotators"] == "20"

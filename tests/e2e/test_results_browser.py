@@ -2,6 +2,8 @@
 with enough annotators shows its interval, p-values and sequence, and a subgroup below
 the study's minimum shows its estimate without any p-value and says why."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
@@ -63,5 +65,10 @@ def test_a_researcher_reads_the_estimand_and_sees_no_p_value_below_the_minimum(
         expert = _cells(page, "subgroups", "expertise=expert")
         assert int(expert[9]) >= 10 and expert[4] != "–" and expert[5] != "–"
         page.screenshot(path=str(SHOTS / "results.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("#estimates-csv")
+        text = Path(download.value.path()).read_text()
+        assert text.startswith("intervention,estimand,weighting,subgroup,estimate")
+        assert "expertise=retired" in text and "fewer than the study's minimum of 10" in text
     finally:
         connections.close_all()
