@@ -1,13 +1,19 @@
+import csv
+import io
+
 import numpy as np
 import pytest
 
+from analysis.selectors import estimates_latest
 from analysis.services import study_refresh
 from tests.analysis.helpers import label_study
 from tests.factories import stimulus_set_make, study_make, user_make
 
 
-@pytest.mark.django_db
-def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client):
+@pytest.fixture
+def owned_study(db):
+    """A study of 20 annotators (enough for every figure, the sequence included) and its
+    owner."""
     owner = user_make("owner")
     study = study_make(
         stimulus_set=stimulus_set_make(prompts=30), replication_factor=4, labels_per_annotator=3
@@ -15,6 +21,12 @@ def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client):
     study.owners.add(owner)
     label_study(study, annotators=20, rng=np.random.default_rng(0))
     study_refresh(study_id=study.pk)
+    return owner, study
+
+
+@pytest.mark.django_db
+def test_owner_sees_estimates_and_an_svg_plot_without_inline_script(client, owned_study):
+    owner, study = owned_study
     label_study(study, annotators=2, rng=np.random.default_rng(1))
     study_refresh(study_id=study.pk)
     client.force_login(owner)
@@ -48,19 +60,8 @@ def test_admin_lists_refresh_runs_with_a_link_to_the_results(client, study):
 
 
 @pytest.mark.django_db
-def test_the_estimates_download_as_csv_with_the_pages_figures(client):
-    import csv
-    import io
-
-    from analysis.selectors import estimates_latest
-
-    owner = user_make("csv-owner")
-    study = study_make(
-        stimulus_set=stimulus_set_make(prompts=30), replication_factor=4, labels_per_annotator=3
-    )
-    study.owners.add(owner)
-    label_study(study, annotators=20, rng=np.random.default_rng(3))
-    study_refresh(study_id=study.pk)
+def test_the_estimates_download_as_csv_with_the_pages_figures(client, owned_study):
+    owner, study = owned_study
     url = f"/results/{study.slug}/estimates.csv"
     client.force_login(user_make("csv-stranger"))
     assert client.get(url).status_code == 404
