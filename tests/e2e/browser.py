@@ -12,3 +12,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+def accessible(page) -> None:
+    """axe-core (from its package, injected past the CSP by Playwright) finds nothing."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page).response["violations"]
+    assert not found, [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]

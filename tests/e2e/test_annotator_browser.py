@@ -5,7 +5,7 @@ from django.db import connections
 
 from annotators.models import CovariateSchema
 from collection.models import Assignment, Label
-from tests.e2e.browser import SCREENSHOTS
+from tests.e2e.browser import SCREENSHOTS, accessible
 from tests.factories import study_make
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,10 @@ def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, pa
         # First pair: mouse. Second pair: keyboard shortcuts.
         page.wait_for_selector("#label-form")
         page.screenshot(path=str(SCREENSHOTS / "label.png"), full_page=False)
+        # One h1 for the page, the keys in view beside the choice, and nothing axe flags.
+        assert page.inner_text("h1") == "Pair 1 of 2: which response is better?"
+        assert page.locator("#keys").is_visible()
+        accessible(page)
         first = Assignment.objects.get(sequence=0)
         page.click("#choice-right")
         page.check('input[name="strength"][value="3"]')
@@ -51,7 +55,7 @@ def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, pa
         page.click("#submit")
 
         page.wait_for_selector("text=1 / 2")
-        page.keyboard.press("a")
+        page.keyboard.press("b")
         page.keyboard.press("1")
         page.keyboard.press("Enter")
 
@@ -60,7 +64,7 @@ def test_annotator_clicks_through_to_stored_labels(stimulus_set, live_server, pa
         page.screenshot(path=str(SCREENSHOTS / "done.png"))
 
         labels = list(Label.objects.order_by("pk").select_related("assignment"))
-        assert [(lb.choice, lb.strength) for lb in labels] == [("right", 3), ("left", 1)]
+        assert [(lb.choice, lb.strength) for lb in labels] == [("right", 3), ("right", 1)]
         assert labels[0].assignment == first and labels[0].rationale == "B is more direct"
         assert labels[0].outcome == (0.0 if first.treated_on_left else 1.0)
         assert all(lb.time_on_task_ms is not None and lb.time_on_task_ms > 0 for lb in labels)

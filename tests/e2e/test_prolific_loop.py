@@ -13,7 +13,7 @@ from django.db import connections
 from annotators.models import ConsentRecord, CovariateResponse, CovariateSchema
 from collection.models import Assignment, Enrollment, Label, StimulusSlot
 from tests.collection.helpers import pool_problems
-from tests.e2e.browser import SCREENSHOTS
+from tests.e2e.browser import SCREENSHOTS, accessible
 from tests.factories import study_make
 
 pytestmark = pytest.mark.browser
@@ -52,14 +52,6 @@ def _study(stimulus_set, **fields):
     )
 
 
-def _accessible(page) -> None:
-    """axe-core (from its package, injected past the CSP by Playwright) finds nothing."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    assert not found, [(v["id"], [n["target"] for n in v["nodes"]]) for v in found]
-
-
 def _arrive(page, base: str, study, pid: str) -> None:
     page.goto(f"{base}/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=ps&SESSION_ID=ses-{pid}")
     page.click("#start")
@@ -85,10 +77,10 @@ def test_decline_ends_on_the_no_consent_url_with_nothing_stored(
     assert page.inner_text("#fact-payment") == "£2.00 through Prolific"
     assert page.get_attribute("#fact-contact a", "href") == "mailto:lee@example.org"
     shots(page, "consent-phone")
-    _accessible(page)
+    accessible(page)
     page.set_viewport_size({"width": 1280, "height": 900})
     shots(page, "consent")
-    _accessible(page)
+    accessible(page)
 
     page.click("#decline")
     page.wait_for_url(PROLIFIC + "NOCONSENT1")
@@ -106,7 +98,7 @@ def test_decline_ends_on_the_no_consent_url_with_nothing_stored(
     assert page.inner_text("h1") == "You chose not to take part"
     assert page.inner_text("#exit-code") == "NOCONSENT1"
     shots(page, "ended-declined")
-    _accessible(page)
+    accessible(page)
     assert Enrollment.objects.count() == 1
 
 
@@ -147,7 +139,7 @@ def test_prolific_participant_ends_on_the_completion_url_with_the_code(
     assert page.inner_text("#completion-code") == "DONE123"
     assert page.get_attribute("#exit-link", "href") == PROLIFIC + "DONE123"
     shots(page, "done-redirecting")
-    _accessible(page)
+    accessible(page)
 
 
 def test_stop_and_return_frees_the_pair_and_ends_on_the_returned_url(
@@ -174,7 +166,7 @@ def test_stop_and_return_frees_the_pair_and_ends_on_the_returned_url(
     page.wait_for_selector("#stop")
     assert "1 of 3" in page.inner_text("#stop")
     shots(page, "stop-confirm")
-    _accessible(page)
+    accessible(page)
     page.click("#stop-confirm")
     page.wait_for_url(PROLIFIC + "RETURNED1")
 
@@ -189,7 +181,7 @@ def test_stop_and_return_frees_the_pair_and_ends_on_the_returned_url(
     page.wait_for_selector("#ended")
     assert page.inner_text("h1") == "You have stopped"
     shots(page, "ended-returned")
-    _accessible(page)
+    accessible(page)
     assert Enrollment.objects.count() == 1
 
 

@@ -5,7 +5,8 @@
   var form = document.getElementById("label-form");
   if (!form) { return; }
   var shown = performance.now();
-  var keys = { a: "choice-left", l: "choice-right", t: "choice-tie" };
+  // B for response B (L, the old key for the right-hand side, still works).
+  var keys = { a: "choice-left", b: "choice-right", l: "choice-right", t: "choice-tie" };
   document.addEventListener("keydown", function (event) {
     // Keys typed into the rationale, or Enter on a link (the "Stop and return" one), are theirs.
     var tag = event.target.tagName;
