@@ -11,7 +11,7 @@ from annotators.services import annotator_create_anonymous
 from collection.models import Enrollment, Study
 from collection.services import enrollment_consent, enrollment_start
 from interventions.models import Intervention, StimulusSet
-from interventions.services import prompts_import, stimulus_set_generate
+from interventions.services import prompts_import, stimulus_pairs_import, stimulus_set_generate
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "collection" / "demo" / "prompts.jsonl"
 # Answers with a restatement in each, so both length directions make pairs (the demo's
@@ -97,3 +97,18 @@ def user_make(username: str, *, superuser: bool = False):
     return get_user_model().objects.create_user(
         username=username, password="pw-for-tests", is_staff=True, is_superuser=superuser
     )
+
+
+def pair_set_make(name: str, *, prompt: str, control: str, treated: str) -> StimulusSet:
+    """A stimulus set of one imported pair (texts exactly as given)."""
+    row = {
+        "prompt_id": name,
+        "prompt": prompt,
+        "control": control,
+        "treated": treated,
+        "intervention": "probe",
+    }
+    stimulus_pairs_import(
+        lines=[json.dumps(row)], format="pairs-jsonl", source=name, stimulus_set_name=name
+    )
+    return StimulusSet.objects.get(name=name)

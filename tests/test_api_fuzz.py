@@ -4,6 +4,8 @@ codes and content types documented, bodies and headers of the documented shape).
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks
@@ -24,6 +26,21 @@ CHECKS = [
 
 @pytest.fixture
 def annotator(db):
+    # Requests go straight into the WSGI app, in this thread. Django closes connections at
+    # every request's start and end (CONN_MAX_AGE), which would close the test's own
+    # connection mid-transaction on PostgreSQL; its test client turns that off the same way.
+    # After the enrollment: Django's test client reconnects them after each of its requests.
+    enrolled = _annotator()
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield enrolled
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _annotator():
     study = study_make(stimulus_set=stimulus_set_make(prompts=4), labels_per_annotator=50)
     client = _enrolled_client(study)
     cookies = {name: morsel.value for name, morsel in client.cookies.items()}

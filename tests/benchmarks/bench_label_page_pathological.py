@@ -6,7 +6,6 @@ controls being visible, per case, and its ratio to a plain pair.
 Run: python tests/benchmarks/bench_label_page_pathological.py   (needs /usr/bin/chromium)
 """
 
-import json
 import os
 import socket
 import subprocess
@@ -54,8 +53,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from collection.models import Study
-    from interventions.models import StimulusSet
-    from interventions.services import stimulus_pairs_import
+    from tests.factories import pair_set_make
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
@@ -81,24 +79,14 @@ def main() -> None:
                 args=["--no-sandbox", "--disable-gpu"],
             )
             for n, (name, text) in enumerate(CASES.items()):
-                row = {
-                    "prompt_id": f"p{n}",
-                    "prompt": "Question?",
-                    "control": text,
-                    "treated": text + " More.",
-                    "intervention": "probe",
-                }
-                stimulus_pairs_import(
-                    lines=[json.dumps(row)],
-                    format="pairs-jsonl",
-                    source=f"bench-{n}",
-                    stimulus_set_name=f"bench-{n}",
+                pair_set = pair_set_make(
+                    f"bench-{n}", prompt="Question?", control=text, treated=text + " More."
                 )
                 study = Study.objects.create(
                     slug=f"bench-{n}", title="Bench", status="running", labels_per_annotator=1,
                     replication_factor=1, consent_text="ok", completion_code="X", seed=n,
                 )  # fmt: skip
-                study.stimulus_sets.add(StimulusSet.objects.get(name=f"bench-{n}"))
+                study.stimulus_sets.add(pair_set)
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 answer = page.goto(f"{base}/s/{study.slug}/")
                 assert answer is not None and answer.ok, (

@@ -2,15 +2,11 @@
 button are in view without scrolling and stay in view while long answers are read; on a
 390x844 phone the header keeps to one line and the choices are touch-sized."""
 
-import json
-
 import pytest
 from django.db import connections
 
-from interventions.models import StimulusSet
-from interventions.services import stimulus_pairs_import
 from tests.e2e.browser import SCREENSHOTS, accessible
-from tests.factories import study_make
+from tests.factories import pair_set_make, study_make
 
 pytestmark = pytest.mark.browser
 
@@ -20,26 +16,17 @@ LONG = "\n\n".join(
 
 
 def _study():
-    row = {
-        "prompt_id": "long",
-        "prompt": "Explain it at length.",
-        "control": LONG,
-        "treated": LONG + "\n\nOne more paragraph.",
-        "intervention": "probe",
-    }
-    stimulus_pairs_import(
-        lines=[json.dumps(row)],
-        format="pairs-jsonl",
-        source="layout",
-        stimulus_set_name="layout",
-    )
-    study = study_make(
-        stimulus_set=StimulusSet.objects.get(name="layout"),
+    return study_make(
+        stimulus_set=pair_set_make(
+            "layout",
+            prompt="Explain it at length.",
+            control=LONG,
+            treated=LONG + "\n\nOne more paragraph.",
+        ),
         labels_per_annotator=1,
         replication_factor=2,
         title="A study with a rather long title that would wrap on a phone",
     )
-    return study
 
 
 def _to_label_page(page, base, study):
