@@ -386,7 +386,8 @@ _PRAISE_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _MASKS = (_STOCK, _COURTESY_CLAUSE, _PRAISE_CLAUSE, HEDGES, FLATTERY, POLITENESS)
-_UNIT_WORDS = frozenset(u.lower() for u in _UNITS) | {"decades", "inches", "feet"}
+# "c" and "f": the tokeniser splits "°F" into "°" and "F", and that F is a unit, not a name.
+_UNIT_WORDS = frozenset(u.lower() for u in _UNITS) | {"decades", "inches", "feet", "c", "f"}
 STOPWORDS = (
     FUNCTION_WORDS
     | NEGATIONS

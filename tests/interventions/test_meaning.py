@@ -290,3 +290,10 @@ def test_factual_errors_leave_urls_alone_and_a_unit_swap_is_no_name_change():
         out, details = factual_error.apply_detailed(text, rng=np.random.default_rng(seed))
         assert "https://example.org/v2/guide" in out
         assert _check("factual-error", text, out) == "", (out, details)
+
+
+def test_a_temperature_scale_swapped_by_a_factual_error_is_no_new_name():
+    control = "Water boils at 212 °F at sea level, so the pot must get that hot."
+    treated = "Water boils at 212 °C at sea level, so the pot must get that hot."
+    assert not any("name" in failure for failure in _meaning(control, treated))
+    assert _check("factual-error", control, treated) == ""
