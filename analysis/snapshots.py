@@ -61,10 +61,13 @@ def _effect_row(row: RowEffect, *, minimum: int, plan: tuple[float, float], **fi
     else:
         note = ""
     alpha, rho = plan
-    cs = asymptotic_cs(
-        point=effect.point, se=row.monitoring_se, t=row.n_clusters, alpha=alpha, rho=rho
+    cs = (
+        asymptotic_cs(
+            point=effect.point, se=row.monitoring_se, t=row.n_clusters, alpha=alpha, rho=rho
+        )
+        if shown
+        else None
     )
-    cs = cs if shown else None
     return Estimate(
         estimator=ESTIMATORS[row.weighting],
         weighting=row.weighting,

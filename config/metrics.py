@@ -54,21 +54,16 @@ class StudyCollector(Collector):
             labels=["study"],
         )
         try:
-            newest = dict(
+            per_study = list(
                 Label.objects.values("study__slug")
                 .annotate(n=Count("pk"), top=Max("pk"))
-                .values_list("study__slug", "top")
-            )
-            counts = dict(
-                Label.objects.values("study__slug")
-                .annotate(n=Count("pk"))
-                .values_list("study__slug", "n")
+                .values_list("study__slug", "n", "top")
             )
             covered = dict(RefreshState.objects.values_list("study__slug", "watermark"))
         except DatabaseError:
             return
-        for slug, top in newest.items():
-            labels.add_metric([slug], counts.get(slug, 0))
+        for slug, count, top in per_study:
+            labels.add_metric([slug], count)
             lag.add_metric([slug], max(0, top - covered.get(slug, 0)))
         yield labels
         yield lag

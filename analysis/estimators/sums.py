@@ -106,12 +106,16 @@ def cluster_sums_by_stratum(
     return out
 
 
-def wls_from_sums(sums: ClusterSums, *, vcov: Vcov = "CR1") -> WLSFit:
-    """WLS coefficients and CR1 (or CR2) covariance from per-cluster sums (module docstring)."""
-    n_total = int(sums.n.sum())
+def _fit(sums: ClusterSums) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, bread (sum A_g)^-1, coefficients and cluster scores (module docstring)."""
     bread = np.linalg.inv(sums.xtwx.sum(0))
     params = bread @ sums.xtwy.sum(0)
-    scores = sums.xtwy - sums.xtwx @ params
+    return int(sums.n.sum()), bread, params, sums.xtwy - sums.xtwx @ params
+
+
+def wls_from_sums(sums: ClusterSums, *, vcov: Vcov = "CR1") -> WLSFit:
+    """WLS coefficients and CR1 (or CR2) covariance from per-cluster sums (module docstring)."""
+    n_total, bread, params, scores = _fit(sums)
     cov = cluster_sandwich(bread=bread, scores=scores, hessians=sums.xtwx, n=n_total, vcov=vcov)
     return WLSFit(params=params, cov=cov, n=n_total, n_clusters=len(sums.n))
 
@@ -141,13 +145,16 @@ def label_weighted_effect(sums: ClusterSums, *, level: float = 0.95) -> RowEffec
 
     Inference: CR2 with Bell-McCaffrey degrees of freedom (honest with few annotators,
     close to CR1 and the normal with many). Monitoring uses the CR1 sandwich."""
-    cr2 = wls_from_sums(sums, vcov="CR2")
-    bread = np.linalg.inv(sums.xtwx.sum(0))
+    # One fit, two sandwiches: a refresh computes this for every row of every snapshot.
+    n, bread, params, scores = _fit(sums)
+
+    def se(vcov: Vcov) -> float:
+        cov = cluster_sandwich(bread=bread, scores=scores, hessians=sums.xtwx, n=n, vcov=vcov)
+        return float(np.sqrt(cov[0, 0]))
+
     df = bell_mccaffrey_df(bread=bread, hessians=sums.xtwx, contrast=np.array([1.0, 0.0]))
-    point = float(cr2.params[0] - 0.5)
-    effect = t_effect(point, float(cr2.se[0]), 0.0, level, df=df)
-    cr1 = wls_from_sums(sums, vcov="CR1")
-    return RowEffect("label", effect, cr2.n, cr2.n_clusters, float(cr1.se[0]))
+    effect = t_effect(float(params[0] - 0.5), se("CR2"), 0.0, level, df=df)
+    return RowEffect("label", effect, n, len(sums.n), se("CR1"))
 
 
 def annotator_weighted_effect(sums: ClusterSums, *, level: float = 0.95) -> RowEffect:
