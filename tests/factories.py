@@ -112,3 +112,12 @@ def pair_set_make(name: str, *, prompt: str, control: str, treated: str) -> Stim
         lines=[json.dumps(row)], format="pairs-jsonl", source=name, stimulus_set_name=name
     )
     return StimulusSet.objects.get(name=name)
+
+
+def researcher_make(username: str):
+    """A staff account in the Researchers group (collection.roles), no superuser."""
+    from collection.roles import researcher_group_sync
+
+    user = user_make(username)
+    user.groups.add(researcher_group_sync())
+    return user

@@ -21,11 +21,10 @@ from analysis.services import study_refresh
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from annotators.services import consent_record
 from collection.models import Enrollment, Label, StudyAccess
-from collection.roles import researcher_group_sync
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from tests.analysis.helpers import QUESTIONS, label_study
 from tests.collection.test_api import _enrolled_client, _next
-from tests.factories import stimulus_set_make, study_make, user_make
+from tests.factories import researcher_make, stimulus_set_make, study_make
 
 STUDY_RECORDS = (
     "collection.study", "collection.enrollment", "collection.assignment", "collection.label",
@@ -37,15 +36,9 @@ LIBRARY = ("interventions.prompt", "interventions.response", "interventions.stim
 SHARED = ("interventions.intervention",)  # the catalogue
 
 
-def researcher(name: str):
-    user = user_make(name)
-    user.groups.add(researcher_group_sync())
-    return user
-
-
 @pytest.fixture
 def world():
-    alice, bob, carol = researcher("alice"), researcher("bob"), researcher("carol")
+    alice, bob, carol = researcher_make("alice"), researcher_make("bob"), researcher_make("carol")
     stimulus_set = stimulus_set_make(prompts=12, source="alice-src")
     Prompt.objects.filter(source="alice-src").update(owner=alice)
     StimulusSet.objects.filter(pk=stimulus_set.pk).update(owner=alice)

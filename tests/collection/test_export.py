@@ -9,19 +9,24 @@ from collection.services import assignment_next, label_submit
 from tests.factories import enrollment_make
 
 
-@pytest.mark.django_db
-def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
+def _labelled(study, answers: list[tuple[str, int]]):
+    """One annotator labels the next pairs with these (choice, strength) answers."""
     enrollment = enrollment_make(study)
-    choices = ["left", "right", "tie", "left"]
-    for choice in choices:
+    for choice, strength in answers:
         a = assignment_next(enrollment_id=enrollment.pk).assignment
         label_submit(
             enrollment_id=enrollment.pk,
             assignment_id=a.pk,
             submission_id=uuid.uuid4(),
             choice=choice,
-            strength=1,
+            strength=strength,
         )
+    return enrollment
+
+
+@pytest.mark.django_db
+def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
+    enrollment = _labelled(study, [("left", 1), ("right", 1), ("tie", 1), ("left", 1)])
     rows = list(dataset_rows(study=study))
     # The tie (y = 1/2 by default) is two half-weight rows, one per side.
     assert len(rows) == 5 and sum(r["weight"] for r in rows) == 4
@@ -57,16 +62,7 @@ def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
 def test_export_carries_the_live_outcome_under_the_studys_settings(study, ties, strength):
     study.ties, study.strength = ties, strength
     study.save()
-    enrollment = enrollment_make(study)
-    for choice, level in [("left", 1), ("tie", 2), ("right", 3), ("left", 3)]:
-        a = assignment_next(enrollment_id=enrollment.pk).assignment
-        label_submit(
-            enrollment_id=enrollment.pk,
-            assignment_id=a.pk,
-            submission_id=uuid.uuid4(),
-            choice=choice,
-            strength=level,
-        )
+    _labelled(study, [("left", 1), ("tie", 2), ("right", 3), ("left", 3)])
     rows = list(dataset_rows(study=study))
     by_label: dict[int, float] = {}
     for row in rows:

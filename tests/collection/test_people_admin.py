@@ -6,21 +6,14 @@ from django.urls import reverse
 
 from annotators.models import CovariateSchema
 from annotators.services import consent_record, covariates_record
-from collection.roles import researcher_group_sync
-from tests.factories import enrollment_make, study_make, user_make
+from tests.factories import enrollment_make, researcher_make, study_make
 
 QUESTIONS = [{"key": "age", "label": "Age band", "type": "choice", "choices": ["a", "b"]}]
 
 
-def researcher(name: str):
-    user = user_make(name)
-    user.groups.add(researcher_group_sync())
-    return user
-
-
 @pytest.fixture
 def two_studies(stimulus_set):
-    alice, bob = researcher("alice"), researcher("bob")
+    alice, bob = researcher_make("alice"), researcher_make("bob")
     found = {}
     for owner in (alice, bob):
         schema = CovariateSchema.objects.create(

@@ -5,21 +5,14 @@ form; the built-in catalogue is shared read-only."""
 import pytest
 from django.urls import reverse
 
-from collection.roles import researcher_group_sync
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from interventions.services import prompts_import
-from tests.factories import demo_lines, stimulus_set_make, user_make
-
-
-def researcher(name: str):
-    user = user_make(name)
-    user.groups.add(researcher_group_sync())
-    return user
+from tests.factories import demo_lines, researcher_make, stimulus_set_make
 
 
 @pytest.fixture
 def alices_library():
-    alice = researcher("alice")
+    alice = researcher_make("alice")
     stimulus_set = stimulus_set_make(prompts=3, source="alice-src")
     Prompt.objects.filter(source="alice-src").update(owner=alice)
     StimulusSet.objects.filter(pk=stimulus_set.pk).update(owner=alice)
@@ -36,7 +29,7 @@ def test_another_researcher_sees_and_changes_nothing_of_alices_library(client, a
         "stimulusset": stimulus_set,
         "stimulus": Stimulus.objects.filter(stimulus_set=stimulus_set).first(),
     }
-    bob = researcher("bob")
+    bob = researcher_make("bob")
     client.force_login(bob)
     review = client.get(
         reverse("admin:interventions_stimulus_review", args=[objects["stimulus"].pk])
@@ -69,7 +62,7 @@ def test_another_researcher_sees_and_changes_nothing_of_alices_library(client, a
 def test_the_catalogue_is_shared_read_only(client, alices_library):
     catalogue = Intervention.objects.filter(owner__isnull=True).first()
     assert catalogue is not None
-    client.force_login(researcher("bob"))
+    client.force_login(researcher_make("bob"))
     listing = client.get(reverse("admin:interventions_intervention_changelist")).content.decode()
     assert f"/{catalogue.pk}/change/" in listing
     page = client.get(reverse("admin:interventions_intervention_change", args=[catalogue.pk]))
