@@ -36,6 +36,12 @@ SUBMISSIONS = Counter(
     "a replayed submission counts again, so read stored labels from counterpoint_study_labels.",
     registry=REGISTRY,
 )
+SHED = Counter(
+    "counterpoint_shed_requests",
+    "Requests answered 503 at once because they waited longer than SHED_QUEUE_SECONDS for "
+    "a thread (config.load_shedding).",
+    registry=REGISTRY,
+)
 
 
 class StudyCollector(Collector):

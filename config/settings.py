@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "config.metrics.MetricsMiddleware",
+    "config.load_shedding.LoadSheddingMiddleware",
     "config.body_limit.RequestBodyLimitMiddleware",
     "config.db_unavailable.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -91,6 +92,9 @@ AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
 # Retry-After beyond them).
 ENTRY_RATE_PER_MINUTE = env.int("ENTRY_RATE_PER_MINUTE", default=60)
 LABEL_RATE = env.str("LABEL_RATE", default="120/min")
+# A request that waited longer than this for a gunicorn thread is answered 503 at once
+# (config.load_shedding); 0 turns shedding off.
+SHED_QUEUE_SECONDS = env.float("SHED_QUEUE_SECONDS", default=1.0)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -6,12 +6,19 @@ from config.access_log import ACCESS_LOG_FORMAT
 
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-worker_class = "gthread"
+# gthread that records how long each request waited for a thread, so that an overloaded
+# process sheds load with 503s instead of queueing it (config/load_shedding.py).
+worker_class = "config.load_shedding.QueueTimedThreadWorker"
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 30
-max_requests = 2000
-max_requests_jitter = 200
+# Idle keep-alive connections stay open longer than a load balancer's usual 60 s idle
+# timeout, so the balancer closes them, never gunicorn under a request in flight.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# No recycling by default: a worker restarted for its request count closes the kept-alive
+# connections it holds, and a client sending on one at that instant gets no answer at all.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 accesslog = "-"
 # No query strings or Referer in the log: entry links carry Prolific ids.
 access_log_format = ACCESS_LOG_FORMAT
