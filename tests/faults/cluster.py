@@ -194,12 +194,21 @@ class Deployment:
     """PostgreSQL, Redis, ``web`` gunicorn hosts and ``workers`` Celery hosts, all the
     test's own. Every host gets the same secret and pseudonym keys and its own port."""
 
-    def __init__(self, *, web: int = 1, workers: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        web: int = 1,
+        workers: int = 1,
+        wsgi: str = "config.wsgi",
+        web_env: dict[str, str] | None = None,
+    ) -> None:
         require_cluster_binaries()
         self.folder = Path(tempfile.mkdtemp(prefix="cp-faults-"))
         self.postgres = OwnPostgres()
         self.redis = OwnRedis()
         self.queue = f"faults-{os.getpid()}"
+        self.wsgi = wsgi
+        self.web_env = {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", **(web_env or {})}
         self.webs: list[Host] = []
         self.workers: list[Host] = []
         try:
@@ -253,9 +262,9 @@ class Deployment:
 
     def _web(self, k: int) -> Host:
         port = free_port()
-        env = self.env(BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", GUNICORN_THREADS="4")
+        env = self.env(BIND=f"127.0.0.1:{port}", **self.web_env)
         command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
-        host = Host(f"web{k}", [*command, "config.wsgi"], env)
+        host = Host(f"web{k}", [*command, self.wsgi], env)
         host.port = port  # type: ignore[attr-defined]
         return host
 

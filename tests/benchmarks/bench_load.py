@@ -1,0 +1,177 @@
+"""Load benchmark: the labelling loop driven by wrk (a C load generator whose own cost is
+small) against the production gunicorn config on PostgreSQL, with Redis, a Celery worker
+and beat, all started here on their own ports (tests/faults/cluster.py).
+
+    .venv/bin/python tests/benchmarks/bench_load.py [--seconds 60] [--annotators 64]
+
+Annotators enter through the real pages first (Prolific-style links, consent,
+questionnaire); then wrk runs one connection per annotator, each looping POST next, POST
+label. Printed: labels/s, wrk's latency percentiles over both requests, the server-side
+p50/p99 of each endpoint (gunicorn's access log), errors and connections closed without a
+response, the refresh lag (newest label id minus the estimates' watermark) sampled every
+second during the load and how long it took to reach 0 after; then the same wrk on a bare
+DRF one-row insert and the loop's requests/s as a share of it.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.faults.annotators import Annotator, Tally  # noqa: E402
+from tests.faults.cluster import Deployment  # noqa: E402
+
+SLUG = "bench"
+WRK = ROOT / "tests" / "benchmarks" / "wrk"
+ACCESS = re.compile(r'"POST (/api/studies/[^/]+/(next|labels)/) HTTP/1.1" (\d+) \S+ (\d+)ms')
+
+
+def _enter(deployment: Deployment, n: int) -> Path:
+    base = deployment.base_url(deployment.webs[0])
+    rows = []
+    for k in range(n):
+        annotator = Annotator([base], SLUG, f"load-{k}", Tally(), k)
+        annotator.enter(time.monotonic() + 60)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in annotator.http.cookies)
+        rows.append(f"{cookie}\t{annotator.http.cookies.get('csrftoken')}")
+    path = Path(tempfile.mkstemp(prefix="cp-load-", suffix=".tsv")[1])
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _pool(deployment: Deployment, size: int) -> None:
+    """The study ``SLUG`` of bench_assignment.py (three labels per stimulus, no
+    questionnaire), its pool bulk-inserted to ``size`` stimuli: room for every label."""
+    code = (
+        "import django; django.setup();"
+        "from tests.benchmarks.bench_assignment import Fixture;"
+        f"Fixture().grow({size})"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=deployment.env(), check=True, timeout=600
+    )
+
+
+def _wrk(base: str, script: str, threads: int, seconds: float, env: dict) -> dict:
+    command = ["wrk", f"-t{threads}", f"-c{threads}", f"-d{int(seconds)}s", "--latency"]
+    command += ["--timeout", "30s", "-s", str(WRK / script), base]
+    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
+    text = out.stdout + out.stderr
+    figures: dict = {"raw": text}
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    figures["rps"] = float(rate.group(1)) if rate else 0.0
+    for pct in ("50", "99"):
+        hit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", text)
+        if hit:
+            scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[hit.group(2)]
+            figures[f"p{pct}_ms"] = float(hit.group(1)) * scale
+    errors = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    figures["socket_errors"] = tuple(int(x) for x in errors.groups()) if errors else (0, 0, 0, 0)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    figures["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
+    return figures
+
+
+def _lag(deployment: Deployment) -> int:
+    row = deployment.sql(
+        "SELECT (SELECT coalesce(max(id), 0) FROM collection_label), "
+        "(SELECT coalesce(max(watermark), 0) FROM analysis_refreshstate)"
+    )[0]
+    return int(row[0] - row[1])
+
+
+def _labels(deployment: Deployment) -> int:
+    return int(deployment.sql("SELECT count(*) FROM collection_label")[0][0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--annotators", type=int, default=64)
+    parser.add_argument("--pool", type=int, default=20_000, help="stimuli in the study")
+    args = parser.parse_args()
+    workers = str(2 * os.cpu_count() + 1)  # deploy/gunicorn.conf.py's default
+    deployment = Deployment(
+        wsgi="tests.benchmarks.bench_assignment:application",
+        web_env={"WEB_CONCURRENCY": workers, "GUNICORN_THREADS": "4"},
+    )
+    try:
+        deployment.sql("CREATE TABLE bench_row (id bigserial PRIMARY KEY, payload text)")
+        _pool(deployment, args.pool)
+        annotators = _enter(deployment, args.annotators)
+        web = deployment.webs[0]
+        base = deployment.base_url(web)
+        lags: list[int] = []
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(1.0):
+                lags.append(_lag(deployment))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        before, first_line = _labels(deployment), len(web.lines)
+        sampler.start()
+        env = {"ANNOTATORS": str(annotators), "THREADS": str(args.annotators), "SLUG": SLUG}
+        started = time.monotonic()
+        loop = _wrk(base, "label_loop.lua", args.annotators, args.seconds, env)
+        elapsed = time.monotonic() - started
+        stop.set()
+        stored = _labels(deployment) - before
+        lines = web.lines[first_line:]
+        caught_up = time.monotonic()
+        while _lag(deployment) > 0 and time.monotonic() - caught_up < 120:
+            time.sleep(0.2)
+        catch_up = time.monotonic() - caught_up
+        bare = _wrk(
+            base + "/bench/insert/", "bare_insert.lua", args.annotators, args.seconds / 2, {}
+        )
+    finally:
+        deployment.close()
+    per_route: dict[str, list[int]] = {"next": [], "labels": []}
+    statuses: dict[str, int] = {}
+    for line in lines:
+        hit = ACCESS.search(line)
+        if hit:
+            per_route[hit.group(2)].append(int(hit.group(4)))
+            statuses[hit.group(3)] = statuses.get(hit.group(3), 0) + 1
+    print(
+        f"\nlabelling loop: {args.annotators} annotators, {elapsed:.0f} s, "
+        f"{workers} gunicorn workers x 4 threads, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"  labels stored        {stored} ({stored / elapsed:.0f} labels/s)")
+    print(f"  requests/s (wrk)     {loop['rps']:.0f}")
+    p50, p99 = loop.get("p50_ms", 0), loop.get("p99_ms", 0)
+    print(f"  wrk latency          p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    for route, times in per_route.items():
+        if times:
+            q = statistics.quantiles(times, n=100)
+            n = len(times)
+            print(
+                f"  server {route:<6}        p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms ({n} requests)"
+            )
+    print(f"  statuses             {statuses}; wrk non-2xx {loop['non_2xx']}")
+    connect, read, write, timeout = loop["socket_errors"]
+    print(
+        f"  socket errors        connect {connect}, read {read}, write {write}, timeout {timeout}"
+    )
+    if lags:
+        print(
+            f"  refresh lag (labels) median {statistics.median(lags):.0f}, max {max(lags)} during "
+            f"the load; 0 again {catch_up:.1f} s after it"
+        )
+    print(f"bare one-row insert:   {bare['rps']:.0f} requests/s")
+    if bare["rps"]:
+        print(f"loop / bare insert:    {loop['rps'] / bare['rps']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
