@@ -16,11 +16,12 @@ from django.db import DatabaseError
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
 from config.client_address import client_address
+from config.task_metrics import outcome_counts
 
 REGISTRY = CollectorRegistry()
 LATENCY = Histogram(
@@ -47,7 +48,7 @@ SHED = Counter(
 class StudyCollector(Collector):
     """Gauges read at scrape time from the database and the broker."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         from analysis.models import RefreshState  # the apps are ready by scrape time
         from collection.models import Label
 
@@ -85,6 +86,15 @@ class StudyCollector(Collector):
             except redis.RedisError:
                 return
             yield depth
+        outcomes = CounterMetricFamily(
+            "counterpoint_task_outcomes",
+            "Celery tasks finished by every worker, by task and outcome (succeeded, retried, "
+            "failed); counted in Redis, so absent on the embedded broker.",
+            labels=["task", "outcome"],
+        )
+        for (task, outcome), count in sorted(outcome_counts().items()):
+            outcomes.add_metric([task, outcome], count)
+        yield outcomes
 
 
 REGISTRY.register(StudyCollector())
