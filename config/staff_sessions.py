@@ -13,6 +13,9 @@ SEEN_KEY = "_staff_seen_at"
 # The last-seen time is rewritten at most this often, so a busy admin page does not
 # write its session on every request.
 RESOLUTION_SECONDS = 30
+# The annotator API authenticates with the enrollment cookie alone and never reads the
+# session; checking the session there would cost a database read on every label.
+ANNOTATOR_API = "/api/studies/"
 
 
 class StaffIdleTimeoutMiddleware:
@@ -20,6 +23,8 @@ class StaffIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(ANNOTATOR_API):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             now = time.time()
