@@ -178,6 +178,31 @@ def _overlap(t: np.ndarray, e: np.ndarray, trimmed: int) -> Overlap:
     )
 
 
+def _from_moments(
+    psi: np.ndarray,
+    jac: np.ndarray,
+    groups: np.ndarray | None,
+    mu: np.ndarray,
+    t: np.ndarray,
+    e: np.ndarray,
+    trimmed: int,
+    level: float,
+) -> ObservationalEffect:
+    """The sandwich J^-1 B J^-T of stacked moments whose last two parameters are (mu1,
+    mu0), and the effect read off it."""
+    meat, clusters = _cluster_cov(psi, groups, psi.shape[1])
+    inv = np.linalg.inv(jac)
+    cov = inv @ meat @ inv.T
+    return _finish(
+        mu=mu,
+        cov_mu=cov[-2:, -2:],
+        level=level,
+        overlap=_overlap(t, e, trimmed),
+        n=len(psi),
+        n_clusters=clusters,
+    )
+
+
 def ipw_effect(
     *,
     outcome: np.ndarray,
@@ -214,17 +239,7 @@ def ipw_effect(
     jac[k, k] = -w1.sum()
     jac[k + 1, :k] = (((1 - t) * (y - mu0) * e / (1 - e))[:, None] * x).sum(0)
     jac[k + 1, k + 1] = -w0.sum()
-    meat, clusters = _cluster_cov(psi, g, k + 2)
-    inv = np.linalg.inv(jac)
-    cov = inv @ meat @ inv.T
-    return _finish(
-        mu=np.array([mu1, mu0]),
-        cov_mu=cov[k:, k:],
-        level=level,
-        overlap=_overlap(t, e, trimmed),
-        n=n,
-        n_clusters=clusters,
-    )
+    return _from_moments(psi, jac, g, np.array([mu1, mu0]), t, e, trimmed, level)
 
 
 def aipw_effect(
@@ -280,17 +295,7 @@ def aipw_effect(
     jac[i0, g_] = (((1 - t) * (y - m0) * e / (1 - e))[:, None] * x).sum(0)
     jac[i0, b0] = ((1 - (1 - t) / (1 - e))[:, None] * x).sum(0)
     jac[i0, i0] = -n
-    meat, clusters = _cluster_cov(psi, g, size)
-    inv = np.linalg.inv(jac)
-    cov = inv @ meat @ inv.T
-    return _finish(
-        mu=np.array([mu1, mu0]),
-        cov_mu=cov[i1:, i1:],
-        level=level,
-        overlap=_overlap(t, e, trimmed),
-        n=n,
-        n_clusters=clusters,
-    )
+    return _from_moments(psi, jac, g, np.array([mu1, mu0]), t, e, trimmed, level)
 
 
 def naive_effect(*, outcome: np.ndarray, treatment: np.ndarray, level: float = 0.95) -> Effect:

@@ -15,6 +15,7 @@ def test_power_at_a_zero_effect_is_alpha():
     arms = [arm_parse("length-longer", population)]
     result = plan(population, arms, annotators=[40], labels_per_annotator=[10], studies=2000)
     (cell,) = result.cells
+    print(f"indifferent population, 40 x 10, 2,000 studies: rejection rate {cell.power:.4f}")
     assert cell.truth == pytest.approx(0.0, abs=1e-12)
     # 2,000 studies: the rejection rate's standard error at 0.05 is 0.005.
     assert 0.035 <= cell.power <= 0.065, cell
@@ -29,6 +30,8 @@ def test_intervals_cover_the_planted_effect(weighting):
         weighting=weighting, seed=3,
     )  # fmt: skip
     for cell in result.cells:
+        print(f"{weighting}-weighted {cell.arm}: truth {cell.truth:+.4f}, mean estimate "
+              f"{cell.mean_estimate:+.4f}, coverage {cell.coverage:.3f}")  # fmt: skip
         # 1,000 studies: coverage's standard error at 0.95 is 0.007.
         assert 0.93 <= cell.coverage <= 0.97, cell
         assert cell.mean_estimate == pytest.approx(cell.truth, abs=0.01), cell
