@@ -79,3 +79,7 @@ def test_unknown_study_and_bad_population_are_command_errors(db, tmp_path):
     study = simulated_study_make(labels_per_annotator=2)
     with pytest.raises(CommandError, match="preferences.verbosity: unknown attribute"):
         call_command("simulate", study.slug, "--population", str(path), "--annotators", "1")
+    study.status = study.Status.PAUSED
+    study.save(update_fields=["status"])
+    with pytest.raises(CommandError, match="is paused: launch it first"):
+        call_command("simulate", study.slug, "--population", str(path), "--annotators", "1")

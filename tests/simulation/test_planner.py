@@ -3,6 +3,7 @@ power grows with the study as it must."""
 
 import io
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -76,3 +77,20 @@ def test_plan_command_prints_the_table_and_a_recommendation():
             "plan", "--population", str(BUILTIN / "expertise.toml"),
             "--intervention", "politeness-more", stdout=io.StringIO(),
         )  # fmt: skip
+
+
+def test_power_matches_the_closed_form_when_annotators_are_alike():
+    # No heterogeneity between annotators (ICC 0): the planner's simulated power must agree
+    # with the design-effect formula of analysis.estimators.planning at deff 1.
+    from analysis.estimators.planning import power
+    from simulation.population import population_parse
+
+    population = population_parse('name = "alike"\n[preferences.length]\nlog_odds = 0.2\n')
+    arms = [arm_parse("length-longer", population)]
+    result = plan(population, arms, annotators=[40], labels_per_annotator=[10], studies=1000)
+    (cell,) = result.cells
+    p = 0.5 + cell.truth
+    expected = power(effect=cell.truth, n_labels=400, sd=float(np.sqrt(p * (1 - p))))
+    print(f"simulated power {cell.power:.3f}, closed form {expected:.3f}")
+    # 1,000 studies: the simulated power's standard error is at most 0.016.
+    assert cell.power == pytest.approx(expected, abs=0.04)
