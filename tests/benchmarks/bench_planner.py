@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from simulation.planner import arm_parse, plan  # noqa: E402
-from simulation.population import BUILTIN, population_load  # noqa: E402
+from simulation.population_file import BUILTIN, population_load  # noqa: E402
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ from django.db import connection
 from annotators.models import CovariateResponse
 from collection.models import Enrollment, Label
 from simulation.models import PlantedEffect, SimulationRun
-from simulation.population import annotators_draw, population_load
+from simulation.population import annotators_draw
+from simulation.population_file import population_load
 from simulation.selectors import planted_effects
 from tests.simulation.helpers import population_file, simulated_study_make
 

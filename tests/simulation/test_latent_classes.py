@@ -6,14 +6,8 @@ import pytest
 import statsmodels.api as sm
 
 from analysis.estimators.latent_classes import latent_class_logit, latent_classes_select
-from simulation.population import (
-    BUILTIN,
-    LEFT,
-    TIE,
-    annotators_draw,
-    choices_draw,
-    population_load,
-)
+from simulation.population import LEFT, TIE, annotators_draw, choices_draw
+from simulation.population_file import BUILTIN, population_load
 
 
 def _labels(population, g, per, rng):

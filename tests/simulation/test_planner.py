@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from simulation.planner import arm_parse, plan
-from simulation.population import BUILTIN, population_load
+from simulation.population_file import BUILTIN, population_load
 
 
 def test_power_at_a_zero_effect_is_alpha():
@@ -83,7 +83,7 @@ def test_power_matches_the_closed_form_when_annotators_are_alike():
     # No heterogeneity between annotators (ICC 0): the planner's simulated power must agree
     # with the design-effect formula of analysis.estimators.planning at deff 1.
     from analysis.estimators.planning import power
-    from simulation.population import population_parse
+    from simulation.population_file import population_parse
 
     population = population_parse('name = "alike"\n[preferences.length]\nlog_odds = 0.2\n')
     arms = [arm_parse("length-longer", population)]

@@ -8,13 +8,15 @@ import pytest
 from simulation.population import (
     LEFT,
     TIE,
-    PopulationError,
     annotators_draw,
-    builtin_populations,
     choices_draw,
     labels_before_abandoning,
     perceived_difference,
     planted_effect,
+)
+from simulation.population_file import (
+    PopulationError,
+    builtin_populations,
     population_load,
     population_parse,
 )

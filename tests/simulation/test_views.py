@@ -1,6 +1,6 @@
 """Truth against estimate: readers of the study only, and what it shows before estimates."""
 
-from simulation.population import population_load
+from simulation.population_file import population_load
 from simulation.services import simulation_run_create
 from tests.factories import researcher_make
 from tests.simulation.helpers import population_file, simulated_study_make

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from simulation.planner import Plan, arm_parse, plan
-from simulation.population import PopulationError, population_load
+from simulation.population_file import PopulationError, population_load
 
 
 def _sizes(text: str, what: str) -> list[int]:

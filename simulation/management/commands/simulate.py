@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collection.models import Study
 from simulation.driver import Outcome, simulate
-from simulation.population import PopulationError, population_load
+from simulation.population_file import PopulationError, population_load
 from simulation.services import simulation_run_create
 
 
