@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "annotators",
     "collection",
     "analysis",
+    "simulation",
 ]
 
 MIDDLEWARE = [
