@@ -20,12 +20,13 @@ from collection.errors import (
     EnrollmentRefused,
     LabelRejected,
 )
-from collection.forms import ConsentForm, LabelForm, covariate_form_class
+from collection.forms import CheckForm, ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
 from collection.selectors import Progress, enrollment_exit, enrollment_progress, pair_texts
 from collection.services import (
     assignment_next,
+    check_answer_submit,
     enrollment_consent,
     enrollment_decline,
     enrollment_return,
@@ -37,6 +38,7 @@ from collection.services.enrollments import (
     prolific_arrival,
 )
 from collection.throttles import throttle_new_sessions
+from interventions.validation import DEFAULT_SAME_QUESTION, check_question_for_stimulus
 
 
 def _session_key(study: Study) -> str:
@@ -250,6 +252,8 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     expected = _next_url(enrollment)
     if expected != request.path:
         return redirect(expected)
+    if enrollment.study.kind == Study.Kind.PRETEST:
+        return _pretest(request, enrollment)
     if request.method == "POST":
         form = LabelForm(request.POST)
         if not form.is_valid():
@@ -294,6 +298,52 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
         "progress": Progress(done=result.labels_done, total=result.labels_total),
     }
     response = render(request, "collection/label.html", context)
+    enrollment_cookie_set(response, slug=slug, enrollment_id=enrollment.pk)
+    return response
+
+
+def _pretest(request: HttpRequest, enrollment: Enrollment) -> HttpResponse:
+    """The label page of a pretest: the same pair, the manipulation-check questions."""
+    slug = enrollment.study.slug
+    if request.method == "POST":
+        form = CheckForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Answer both questions before submitting.")
+            return redirect("collection:label", slug)
+        data = form.cleaned_data
+        try:
+            answered = check_answer_submit(
+                enrollment_id=enrollment.pk,
+                assignment_id=data["assignment_id"],
+                submission_id=data["submission_id"],
+                identified=data["identified"],
+                same_meaning=data["same_meaning"],
+                time_on_task_ms=data["time_on_task_ms"],
+            )
+        except LabelRejected as exc:
+            messages.error(request, str(exc).capitalize() + ".")
+            return redirect("collection:label", slug)
+        return redirect("collection:done" if answered.completed else "collection:label", slug)
+    try:
+        result = assignment_next(enrollment_id=enrollment.pk)
+    except EnrollmentNotReady:
+        return redirect("collection:entry", slug)
+    assignment = result.assignment
+    if assignment is None:
+        return redirect("collection:done", slug)
+    texts = pair_texts(assignment=assignment)
+    form = CheckForm(initial={"assignment_id": assignment.pk, "submission_id": uuid.uuid4()})
+    context = {
+        "study": enrollment.study,
+        "form": form,
+        "question": check_question_for_stimulus(stimulus_id=assignment.stimulus_id),
+        "same_question": DEFAULT_SAME_QUESTION,
+        "prompt_html": markdown_render(texts.prompt),
+        "left_html": markdown_render(texts.left),
+        "right_html": markdown_render(texts.right),
+        "progress": Progress(done=result.labels_done, total=result.labels_total),
+    }
+    response = render(request, "collection/pretest.html", context)
     enrollment_cookie_set(response, slug=slug, enrollment_id=enrollment.pk)
     return response
 
