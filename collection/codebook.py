@@ -48,6 +48,13 @@ def codebook() -> dict[str, str]:
         "design": "Randomisation design that made the assignment.",
         "design_version": "Version of that design.",
         "is_attention_check": _help(Stimulus, "is_attention_check"),
+        "pretest_status": _help(Stimulus, "validation_status")
+        + " untested: in no pretest; pending: fewer answers than the pretest requires.",
+        "pretest_answers": _help(Stimulus, "validation_n"),
+        "pretest_identified_share": "Share of the pretest answers that picked the treated "
+        "side as the one with the intended attribute (empty without answers).",
+        "pretest_same_meaning_share": "Share of the pretest answers saying the two responses "
+        "otherwise say the same thing (empty without answers).",
         "served_at": "When the pair was shown (ISO 8601, UTC).",
         "labelled_at": "When the label was stored (ISO 8601, UTC).",
     }

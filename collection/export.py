@@ -100,9 +100,20 @@ def _row(
         "design": assignment.design_name,
         "design_version": assignment.design_version,
         "is_attention_check": stimulus.is_attention_check,
+        # People's pretest of the pair (stimulus-validation studies), over all pretests.
+        "pretest_status": stimulus.validation_status,
+        "pretest_answers": stimulus.validation_n,
+        "pretest_identified_share": _share(stimulus.validation_identified, stimulus.validation_n),
+        "pretest_same_meaning_share": _share(
+            stimulus.validation_same_meaning, stimulus.validation_n
+        ),
         "served_at": assignment.served_at.isoformat(),
         "labelled_at": label.created_at.isoformat(),
     }
+
+
+def _share(part: int, n: int) -> float | None:
+    return part / n if n else None
 
 
 def dataset_jsonl(*, study: Study) -> Iterator[str]:
