@@ -155,7 +155,6 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "pretest_min_same_meaning",
                     "pretest_results",
                 ),
-                "classes": ("collapse",),
                 "description": "For a study of kind 'stimulus validation': annotators answer "
                 "which response shows the intended attribute and whether the two otherwise "
                 "say the same thing. A pair passes with at least the minimum answers and "

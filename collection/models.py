@@ -138,16 +138,19 @@ class Study(models.Model):
         "the same thing, and produces no preference labels or effect estimates.",
     )
     pretest_min_answers = models.PositiveSmallIntegerField(
+        "answers needed per pair",
         default=5,
         validators=[MinValueValidator(1)],
         help_text="Pretests: answers a pair needs before it can pass or fail.",
     )
     pretest_min_identified = models.FloatField(
+        "least share noticing the change",
         default=0.8,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Pretests: least share of answers that pick the treated side for a pair to pass.",
     )
     pretest_min_same_meaning = models.FloatField(
+        "least share saying the meaning is the same",
         default=0.8,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Pretests: least share of answers saying the two responses otherwise say "
