@@ -62,22 +62,25 @@ class Planner:
     def __init__(self, stimulus_set: StimulusSet):
         self.stimulus_set = stimulus_set
         self._memo: dict[tuple, tuple[str, dict]] = {}
-        self._client: ChatClient | None = None
+        self._clients: dict[LLMConfig, ChatClient] = {}
 
     def close(self) -> None:
-        if self._client:
-            self._client.close()
+        for client in self._clients.values():
+            client.close()
 
     def _generator(self, iv: Intervention) -> str:
         if iv.backend == Intervention.Backend.LLM:
-            return f"llm:{iv.attribute}@{self._llm().config.model}"
+            return f"llm:{iv.attribute}@{self._llm(iv).config.model}"
         module = transform_get(iv.transform)
         return f"{module.NAME}@{module.VERSION}"
 
-    def _llm(self) -> ChatClient:
-        if self._client is None:
-            self._client = ChatClient(LLMConfig.from_settings())
-        return self._client
+    def _llm(self, iv: Intervention) -> ChatClient:
+        """One client per endpoint: the settings', or the intervention's own
+        (``parameters['llm']``)."""
+        config = LLMConfig.from_settings(iv.parameters.get("llm"))
+        if config not in self._clients:
+            self._clients[config] = ChatClient(config)
+        return self._clients[config]
 
     def _make(self, iv: Intervention, text: str, path: tuple[int, ...]) -> tuple[str, dict]:
         params = dict(iv.parameters)
@@ -87,7 +90,7 @@ class Planner:
                 direction=str(params.get("direction", "")),
                 override=iv.llm_instruction,
             )
-            return self._llm().rewrite(text=text, instruction=instruction), {}
+            return self._llm(iv).rewrite(text=text, instruction=instruction), {}
         # One stream per (set seed, base, intervention sequence): re-running, or running
         # in another order, reproduces every text exactly.
         rng = np.random.default_rng([self.stimulus_set.seed, *path])
