@@ -8,6 +8,7 @@ from interventions.generation import GenerationFailed
 from interventions.models import Intervention, StimulusSet
 from interventions.services import prompts_import, stimulus_set_generate
 from tests.factories import LENGTH_FILE, TOLERANCES, demo_lines, intervention_make
+from tests.interventions.test_llm import FakeEndpoint, _llm_settings
 
 
 def _reverse(name="length-shorter-reverse", direction="shorter") -> Intervention:
@@ -74,3 +75,22 @@ def test_a_reverse_that_cannot_run_says_why_and_makes_nothing(direction, design,
         stimulus_set_generate(stimulus_set=stimulus_set)
     stimulus_set.refresh_from_db()
     assert stimulus_set.generation_status == "failed" and not stimulus_set.stimuli.exists()
+
+
+@pytest.mark.django_db
+def test_a_reversed_llm_intervention_asks_for_the_opposite_direction():
+    endpoint = FakeEndpoint()
+    try:
+        reverse = _reverse()
+        reverse.backend = Intervention.Backend.LLM
+        reverse.save()
+        stimulus_set = _set([reverse])
+        with _llm_settings(endpoint.url):
+            stimulus_set_generate(stimulus_set=stimulus_set)
+    finally:
+        endpoint.close()
+    instruction = endpoint.requests[0][2]["messages"][1]["content"]
+    assert instruction.startswith("Make the answer about 30% longer")
+    pair = stimulus_set.stimuli.select_related("control", "treated").first()
+    assert pair.treated.origin == "imported"
+    assert pair.control.text == FakeEndpoint.rewrite(pair.treated.text)
