@@ -122,8 +122,8 @@ FROZEN_WHEN_LAUNCHED = (
 @admin.register(Study)
 class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     study_path = ""
-    list_display = ("title", "slug", "status", "labels", "entry_link")
-    list_filter = ("status",)
+    list_display = ("title", "slug", "kind", "status", "labels", "entry_link")
+    list_filter = ("status", "kind")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets",)
     readonly_fields = ("entry_link", "results_link", "owner_names")
