@@ -15,6 +15,7 @@ least one and failed none.
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
 from collection.models import CheckAnswer, Study
@@ -108,27 +109,37 @@ def pretest_results(*, study: Study) -> list[PretestRow]:
 def stimuli_validation_refresh(*, stimulus_ids: list[int]) -> None:
     """Recompute the pretest status of these pairs from every answer about them and write
     it on the stimulus. Runs after each answer commits, and after a pretest's thresholds
-    change, so the last run after any write sees it."""
-    rows = list(_counts(CheckAnswer.objects.filter(stimulus_id__in=stimulus_ids)))
-    rules = {
-        s.pk: thresholds_of(s) for s in Study.objects.filter(pk__in={r["study_id"] for r in rows})
-    }
-    for stimulus_id in set(stimulus_ids):
-        mine = [r for r in rows if r["stimulus_id"] == stimulus_id]
-        verdicts = [
-            pretest_verdict(
-                n=r["n"], identified=r["identified"], same_meaning=r["same"],
-                rule=rules[r["study_id"]],
-            )
-            for r in mine
-        ]  # fmt: skip
-        stimulus_validation_record(
-            stimulus_id=stimulus_id,
-            status=overall_verdict(verdicts),
-            n=sum(r["n"] for r in mine),
-            identified=sum(r["identified"] for r in mine),
-            same_meaning=sum(r["same"] for r in mine),
+    change. The stimulus rows are locked (in id order) while their answers are counted,
+    so of two refreshes of one pair the later one counts every answer committed before
+    it and writes last: no refresh overwrites a fuller count with a staler one."""
+    with transaction.atomic():
+        locked = list(
+            Stimulus.objects.select_for_update()
+            .filter(pk__in=stimulus_ids)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
+        rows = list(_counts(CheckAnswer.objects.filter(stimulus_id__in=locked)))
+        rules = {
+            s.pk: thresholds_of(s)
+            for s in Study.objects.filter(pk__in={r["study_id"] for r in rows})
+        }
+        for stimulus_id in locked:
+            mine = [r for r in rows if r["stimulus_id"] == stimulus_id]
+            verdicts = [
+                pretest_verdict(
+                    n=r["n"], identified=r["identified"], same_meaning=r["same"],
+                    rule=rules[r["study_id"]],
+                )
+                for r in mine
+            ]  # fmt: skip
+            stimulus_validation_record(
+                stimulus_id=stimulus_id,
+                status=overall_verdict(verdicts),
+                n=sum(r["n"] for r in mine),
+                identified=sum(r["identified"] for r in mine),
+                same_meaning=sum(r["same"] for r in mine),
+            )
 
 
 def study_validation_refresh(*, study: Study) -> None:
