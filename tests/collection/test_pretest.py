@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from collection.export import dataset_rows
@@ -300,3 +301,25 @@ def test_the_export_carries_each_pairs_pretest_result():
         good.pk, "failed", 2,
     )  # fmt: skip
     assert (row["pretest_identified_share"], row["pretest_same_meaning_share"]) == (0.5, 1.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pretests_export_is_its_answers_with_a_codebook(tmp_path):
+    stimulus_set = stimulus_set_make(prompts=6)
+    good, bad = _only(stimulus_set, 2)
+    pretest = _pretest(stimulus_set, labels_per_annotator=2)
+    _run_pretest(pretest, {good: [(True, True), (True, True)], bad: [(False, True), (True, True)]})
+    out, book = tmp_path / "answers.jsonl", tmp_path / "codebook.json"
+    call_command("export_dataset", pretest.slug, "--out", str(out), "--codebook", str(book))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == CheckAnswer.objects.count() == 4
+    for row in rows:
+        answer = CheckAnswer.objects.get(pk=row["answer_id"])
+        assert (row["stimulus_id"], row["identified"], row["same_meaning"]) == (
+            answer.stimulus_id, answer.identified, answer.same_meaning,
+        )  # fmt: skip
+        treated_side = "left" if row["treated_on_left"] else "right"
+        assert row["identified_treated"] == (row["identified"] == treated_side)
+        assert row["verdict"] == ("passed" if row["stimulus_id"] == good.pk else "failed")
+    described = json.loads(book.read_text())
+    assert set(described) == set(rows[0]) and all(described.values())
