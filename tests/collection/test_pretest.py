@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from collection.export import dataset_rows
 from collection.models import Assignment, CheckAnswer, Label
+from collection.pool import study_slots_build
 from collection.pretest import (
     Thresholds,
     overall_verdict,
@@ -24,7 +25,7 @@ from interventions.models import Intervention, Stimulus
 from interventions.validation import check_question
 from tests.collection.helpers import submit
 from tests.collection.test_api import _enrolled_client, _next
-from tests.factories import enrollment_make, stimulus_set_make, study_make
+from tests.factories import enrollment_make, stimulus_set_make, study_make, user_make
 
 RULE = Thresholds(min_answers=5, min_identified=0.8, min_same_meaning=0.8)
 
@@ -179,6 +180,28 @@ def test_a_main_study_requiring_validation_serves_only_pairs_that_passed():
         if assignment is not None:
             served.add(assignment.stimulus_id)
     assert served == {good.pk}
+    # A pair that passes later joins the pool when the study's pool is extended.
+    Stimulus.objects.filter(pk=bad.pk).update(validation_status="passed")
+    assert study_slots_build(study=main) == 1
+    later = assignment_next(enrollment_id=enrollment_make(main).pk).assignment
+    assert later.stimulus_id == bad.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_lists_answers_and_filters_pairs_by_pretest_status(client):
+    stimulus_set = stimulus_set_make(prompts=3)
+    pretest = _pretest(stimulus_set)
+    enrollment = enrollment_make(pretest)
+    _answer(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment,
+            noticed=True, same=True)  # fmt: skip
+    answered = CheckAnswer.objects.get().stimulus_id
+    client.force_login(user_make("boss", superuser=True))
+    listing = client.get(reverse("admin:collection_checkanswer_changelist")).content.decode()
+    assert f"stimulus #{answered} " in listing
+    pending = client.get(
+        reverse("admin:interventions_stimulus_changelist") + "?validation_status__exact=pending"
+    ).context["cl"]
+    assert [s.pk for s in pending.result_list] == [answered]
 
 
 @pytest.mark.django_db
