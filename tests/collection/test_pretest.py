@@ -5,11 +5,12 @@ import json
 import uuid
 
 import pytest
+from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
 from collection.export import dataset_rows
-from collection.models import Assignment, CheckAnswer, Label
+from collection.models import Assignment, CheckAnswer, Label, Study
 from collection.pool import study_slots_build
 from collection.pretest import (
     Thresholds,
@@ -212,6 +213,10 @@ def test_a_pretest_refuses_settings_it_cannot_honour(stimulus_set):
     problems = " ".join(study_launch_problems(study=pretest))
     assert "cannot require validated pairs" in problems
     assert "no attention checks" in problems and "no outcome to allocate by" in problems
+    assert "not factorial" not in problems
+    stimulus_set.design = "factorial"
+    stimulus_set.save()
+    assert "not factorial ones" in " ".join(study_launch_problems(study=pretest))
 
 
 def _checks(client, study, body):
@@ -346,3 +351,20 @@ def test_a_pretests_export_is_its_answers_with_a_codebook(tmp_path):
         assert row["verdict"] == ("passed" if row["stimulus_id"] == good.pk else "failed")
     described = json.loads(book.read_text())
     assert set(described) == set(rows[0]) and all(described.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changing_a_pretests_thresholds_in_the_admin_moves_the_verdicts(rf):
+    stimulus_set = stimulus_set_make(prompts=3)
+    (pair,) = _only(stimulus_set, 1)
+    pretest = _pretest(stimulus_set)
+    _run_pretest(pretest, {pair: [(True, True), (False, True)]})
+    assert Stimulus.objects.get(pk=pair.pk).validation_status == "failed"
+    study_admin = admin.site._registry[Study]
+    request = rf.post("/")
+    request.user = user_make("boss", superuser=True)
+    pretest.pretest_min_identified = 0.5
+    form = study_admin.get_form(request, pretest)(instance=pretest)
+    form.changed_data = ["pretest_min_identified"]  # what the admin form reports
+    study_admin.save_model(request, pretest, form, change=True)
+    assert Stimulus.objects.get(pk=pair.pk).validation_status == "passed"
