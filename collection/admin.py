@@ -4,12 +4,14 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from collection.access import covariate_schemas_usable, studies_editable, studies_readable
 from collection.export import dataset_jsonl
-from collection.models import Assignment, Enrollment, Label, Study, StudyAccess
+from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
+from collection.pretest import pretest_results, study_validation_refresh
 from collection.recruitment import PROLIFIC_QUERY
 from collection.selectors import completion_code_issued
 from collection.services.studies import study_clone, study_launch
@@ -113,14 +115,15 @@ FROZEN_WHEN_LAUNCHED = (
     "stimulus_sets", "design_name", "design_params", "order_scheme", "order_block_size",
     "seed", "replication_factor", "labels_per_annotator", "attention_check_rate",
     "estimand", "ties", "strength", "min_annotators", "require_approved", "covariate_schema",
+    "kind", "require_validated",
 )  # fmt: skip
 
 
 @admin.register(Study)
 class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     study_path = ""
-    list_display = ("title", "slug", "status", "labels", "entry_link")
-    list_filter = ("status",)
+    list_display = ("title", "slug", "kind", "status", "labels", "entry_link")
+    list_filter = ("status", "kind")
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets",)
     readonly_fields = ("entry_link", "results_link", "owner_names")
@@ -135,10 +138,28 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "slug",
                     "status",
                     "owner_names",
+                    "kind",
                     "stimulus_sets",
                     "require_approved",
+                    "require_validated",
                     "attention_min_share",
                 )
+            },
+        ),
+        (
+            "Pretest (stimulus validation)",
+            {
+                "fields": (
+                    "pretest_min_answers",
+                    "pretest_min_identified",
+                    "pretest_min_same_meaning",
+                    "pretest_results",
+                ),
+                "description": "For a study of kind 'stimulus validation': annotators answer "
+                "which response shows the intended attribute and whether the two otherwise "
+                "say the same thing. A pair passes with at least the minimum answers and "
+                "both shares at or above their minimum; the thresholds may change while it "
+                "runs (the verdicts follow).",
             },
         ),
         (
@@ -206,7 +227,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             # Randomisation and analysis must not change under collected labels: clone
             # the study to run a different design.
             fields += FROZEN_WHEN_LAUNCHED
-        fields.append("prolific_study_url")
+        fields += ["prolific_study_url", "pretest_results"]
         return tuple(dict.fromkeys(fields))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -222,6 +243,8 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             obj.owners.add(request.user)
+        elif obj.kind == Study.Kind.PRETEST and THRESHOLDS & set(form.changed_data):
+            study_validation_refresh(study=obj)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "stimulus_sets":
@@ -280,6 +303,35 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             url,
         )
 
+    @admin.display(description="pretest results per pair")
+    def pretest_results(self, obj: Study) -> str:
+        if not obj.pk or obj.kind != Study.Kind.PRETEST:
+            return "Only a study of kind 'stimulus validation' has pretest results."
+        rows = [
+            (
+                reverse("admin:interventions_stimulus_change", args=[r.stimulus_id]),
+                r.stimulus_id,
+                r.cell,
+                r.n,
+                _share(r.identified_share),
+                _share(r.same_meaning_share),
+                r.verdict,
+            )
+            for r in pretest_results(study=obj)
+        ]
+        if not rows:
+            return "No answers yet."
+        head = mark_safe(  # noqa: S308 - a constant
+            "<tr><th>pair</th><th>intervention</th><th>answers</th>"
+            "<th>picked the treated side</th><th>same meaning</th><th>verdict</th></tr>"
+        )
+        body = format_html_join(
+            "",
+            '<tr><td><a href="{}">#{}</a></td>' + "<td>{}</td>" * 5 + "</tr>",
+            rows,
+        )
+        return format_html('<table id="pretest-results">{}{}</table>', head, body)
+
     @admin.display(description="results page")
     def results_link(self, obj: Study) -> str:
         if not obj.pk:
@@ -333,6 +385,14 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         return response
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+# Pretest settings whose change moves the verdicts.
+THRESHOLDS = {"pretest_min_answers", "pretest_min_identified", "pretest_min_same_meaning"}
+
+
 @admin.register(Enrollment)
 class EnrollmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
@@ -383,6 +443,15 @@ class AssignmentAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
 class LabelAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("pk", "study", "choice", "strength", "outcome", "created_at")
     list_filter = (STUDY_FILTER, "choice")
+
+
+@admin.register(CheckAnswer)
+class CheckAnswerAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "pk", "study", "stimulus", "identified", "identified_treated", "same_meaning",
+        "created_at",
+    )  # fmt: skip
+    list_filter = (STUDY_FILTER, "identified_treated", "same_meaning")
 
 
 # The annotators' records, scoped to readable studies (registered here, above annotators).

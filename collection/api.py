@@ -10,7 +10,7 @@ import io
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, CSRFCheck
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -22,17 +22,19 @@ from rest_framework.views import APIView
 
 from collection.enrollment_cookie import COOKIE, enrollment_cookie_read
 from collection.errors import EnrollmentNotReady, LabelRejected
-from collection.models import Assignment
+from collection.models import Assignment, Study
 from collection.rendering import markdown_render
 from collection.selectors import pair_texts
 from collection.serializers import (
+    CheckInSerializer,
     ErrorSerializer,
     LabelInSerializer,
     LabelOutSerializer,
     NextOutSerializer,
 )
-from collection.services import assignment_next, label_submit
+from collection.services import LabelResult, assignment_next, check_answer_submit, label_submit
 from collection.throttles import EnrollmentRateThrottle
+from interventions.validation import DEFAULT_SAME_QUESTION, check_question_for_stimulus
 
 # Largest body the label endpoint reads: a rationale of 5,000 characters (up to 4 bytes
 # each in UTF-8) plus the other fields. Anything larger is refused before parsing.
@@ -156,15 +158,21 @@ class AnnotatorAPIView(APIView):
         return request.user.enrollment_id
 
 
-def _pair(assignment: Assignment) -> dict:
+def _pair(assignment: Assignment, *, pretest: bool) -> dict:
     texts = pair_texts(assignment=assignment)
-    return {
+    body = {
         "assignment_id": assignment.pk,
         "prompt_html": markdown_render(texts.prompt),
         "left_html": markdown_render(texts.left),
         "right_html": markdown_render(texts.right),
         "expires_at": assignment.expires_at,
     }
+    if pretest:
+        body["questions"] = {
+            "identified": check_question_for_stimulus(stimulus_id=assignment.stimulus_id),
+            "same_meaning": DEFAULT_SAME_QUESTION,
+        }
+    return body
 
 
 # The bodies are built as plain dicts, which the serializers in extend_schema describe
@@ -184,30 +192,40 @@ class NextPairView(AnnotatorAPIView):
             return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
         body = {
             "status": result.status,
-            "pair": _pair(result.assignment) if result.assignment else None,
+            "pair": _pair(result.assignment, pretest=result.study_kind == Study.Kind.PRETEST)
+            if result.assignment
+            else None,
             "completion_code": result.completion_code,
             "progress": {"done": result.labels_done, "total": result.labels_total},
         }
         return Response(body)
 
 
-class LabelView(AnnotatorAPIView):
-    throttle_classes = [EnrollmentRateThrottle]
+JUDGEMENT_RESPONSES = {
+    201: LabelOutSerializer,
+    200: OpenApiResponse(LabelOutSerializer, description="a replay: the original"),
+    400: ErrorSerializer,
+    401: OpenApiResponse(ErrorSerializer, description="not enrolled in this study"),
+    403: OpenApiResponse(ErrorSerializer, description="CSRF token missing or wrong"),
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="expired, foreign or labelled, or the other kind of study's endpoint",
+    ),
+    413: ErrorSerializer,
+    429: OpenApiResponse(ErrorSerializer, description="too many labels: see Retry-After"),
+}
 
-    @extend_schema(
-        request=LabelInSerializer,
-        responses={
-            201: LabelOutSerializer,
-            200: OpenApiResponse(LabelOutSerializer, description="a replay: the original"),
-            400: ErrorSerializer,
-            401: OpenApiResponse(ErrorSerializer, description="not enrolled in this study"),
-            403: OpenApiResponse(ErrorSerializer, description="CSRF token missing or wrong"),
-            409: OpenApiResponse(ErrorSerializer, description="expired, foreign or labelled"),
-            413: ErrorSerializer,
-            429: OpenApiResponse(ErrorSerializer, description="too many labels: see Retry-After"),
-        },
-        summary="Submit a label for an open assignment; idempotent on submission_id.",
-    )
+
+class JudgementView(AnnotatorAPIView):
+    """A POST of one judgement of an open assignment: bounded, validated by a serializer
+    with one error shape, stored by one service, 201 (or 200 for a replay)."""
+
+    throttle_classes = [EnrollmentRateThrottle]
+    serializer_class: type[serializers.Serializer]
+
+    def submit(self, enrollment_id: int, data: dict) -> LabelResult:
+        raise NotImplementedError
+
     def post(self, request: Request, slug: str) -> Response:
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
@@ -216,8 +234,8 @@ class LabelView(AnnotatorAPIView):
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         if not isinstance(request.data, dict):
-            raise exceptions.ParseError("send a JSON object with the label's fields")
-        incoming = LabelInSerializer(data=request.data)
+            raise exceptions.ParseError("send a JSON object with the judgement's fields")
+        incoming = self.serializer_class(data=request.data)
         if not incoming.is_valid():
             # One body shape for every error (ErrorSerializer): a sentence, and per field.
             fields = {
@@ -229,9 +247,7 @@ class LabelView(AnnotatorAPIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
-            result = label_submit(
-                enrollment_id=self.enrollment_id(request), **incoming.validated_data
-            )
+            result = self.submit(self.enrollment_id(request), incoming.validated_data)
         except LabelRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         body = {
@@ -243,3 +259,34 @@ class LabelView(AnnotatorAPIView):
         }
         code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
         return Response(body, status=code)
+
+
+class LabelView(JudgementView):
+    serializer_class = LabelInSerializer
+
+    def submit(self, enrollment_id: int, data: dict) -> LabelResult:
+        return label_submit(enrollment_id=enrollment_id, **data)
+
+    @extend_schema(
+        request=LabelInSerializer,
+        responses=JUDGEMENT_RESPONSES,
+        summary="Submit a label for an open assignment; idempotent on submission_id.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return super().post(request, slug)
+
+
+class CheckAnswerView(JudgementView):
+    serializer_class = CheckInSerializer
+
+    def submit(self, enrollment_id: int, data: dict) -> LabelResult:
+        return check_answer_submit(enrollment_id=enrollment_id, **data)
+
+    @extend_schema(
+        request=CheckInSerializer,
+        responses=JUDGEMENT_RESPONSES,
+        summary="Pretests: submit the check answers for an open assignment; idempotent on "
+        "submission_id.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return super().post(request, slug)

@@ -4,7 +4,7 @@ documentation cannot drift from the schema."""
 from django.db import models
 
 from annotators.models import Annotator, CovariateResponse
-from collection.models import Assignment, Label, Study
+from collection.models import Assignment, CheckAnswer, Label, Study
 from interventions.models import Prompt, Stimulus
 
 
@@ -48,6 +48,32 @@ def codebook() -> dict[str, str]:
         "design": "Randomisation design that made the assignment.",
         "design_version": "Version of that design.",
         "is_attention_check": _help(Stimulus, "is_attention_check"),
+        "pretest_status": _help(Stimulus, "validation_status")
+        + " untested: in no pretest; pending: fewer answers than the pretest requires.",
+        "pretest_answers": _help(Stimulus, "validation_n"),
+        "pretest_identified_share": "Share of the pretest answers that picked the treated "
+        "side as the one with the intended attribute (empty without answers).",
+        "pretest_same_meaning_share": "Share of the pretest answers saying the two responses "
+        "otherwise say the same thing (empty without answers).",
         "served_at": "When the pair was shown (ISO 8601, UTC).",
         "labelled_at": "When the label was stored (ISO 8601, UTC).",
+    }
+
+
+def pretest_codebook() -> dict[str, str]:
+    """Column name -> meaning, for every column of ``collection.export.pretest_rows``."""
+    return {
+        "study": _help(Study, "slug"),
+        "answer_id": "Id of the answer (unique; later answers have larger ids).",
+        "stimulus_id": "Id of the stimulus (the prompt and its pair of responses).",
+        "cell": _help(Stimulus, "cell"),
+        "annotator": _help(Annotator, "code"),
+        "treated_on_left": _help(Assignment, "treated_on_left"),
+        "identified": _help(CheckAnswer, "identified"),
+        "identified_treated": _help(CheckAnswer, "identified_treated"),
+        "same_meaning": _help(CheckAnswer, "same_meaning"),
+        "time_on_task_ms": _help(CheckAnswer, "time_on_task_ms"),
+        "verdict": "The pair's verdict in this pretest under its current thresholds: "
+        "passed, failed or pending (fewer answers than required).",
+        "answered_at": "When the answer was stored (ISO 8601, UTC).",
     }

@@ -155,6 +155,7 @@ STUDY_DRAW_FIELDS = [
     "id",
     "slug",
     "status",
+    "kind",
     "design_name",
     "design_params",
     "order_scheme",
@@ -282,6 +283,7 @@ class AssignmentToLabel:
     design_name: str
     cell: str
     stratum: str
+    stimulus_id: int
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ class LabelContext:
     completed: bool
     labels_per_annotator: int
     completion_code: str
+    study_kind: str
     assignment: AssignmentToLabel | None
 
 
@@ -305,24 +308,26 @@ def label_context_locked(
         [
             (
                 f"SELECT e.labels_done, e.completed_at IS NOT NULL, s.labels_per_annotator, "
-                f"s.completion_code FROM {_ENROLLMENT} e "
+                f"s.completion_code, s.kind FROM {_ENROLLMENT} e "
                 f"JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s" + locking(of="e"),
                 [enrollment_id],
             ),
             (
                 "SELECT study_id, state, expires_at <= %s, treated_on_left, design_name, "
-                f"cell, stratum FROM {_ASSIGNMENT} WHERE id = %s AND enrollment_id = %s"
-                + locking(),
+                f"cell, stratum, stimulus_id FROM {_ASSIGNMENT} "
+                "WHERE id = %s AND enrollment_id = %s" + locking(),
                 [connection.ops.adapt_datetimefield_value(now), assignment_id, enrollment_id],
             ),
         ]
     )
     if not enrollment:
         return None
-    labels_done, completed, labels_per_annotator, completion_code = enrollment[0]
+    labels_done, completed, labels_per_annotator, completion_code, study_kind = enrollment[0]
     found = None
     if assignment:
-        study_id, state, expired, treated_on_left, design_name, cell, stratum = assignment[0]
+        study_id, state, expired, treated_on_left, design_name, cell, stratum, stimulus_id = (
+            assignment[0]
+        )
         found = AssignmentToLabel(
             study_id=study_id,
             state=state,
@@ -331,11 +336,13 @@ def label_context_locked(
             design_name=design_name,
             cell=cell,
             stratum=stratum,
+            stimulus_id=stimulus_id,
         )
     return LabelContext(
         labels_done=labels_done,
         completed=bool(completed),
         labels_per_annotator=labels_per_annotator,
         completion_code=completion_code,
+        study_kind=study_kind,
         assignment=found,
     )

@@ -5,8 +5,9 @@ import json
 from collections.abc import Iterator
 
 from annotators.models import CovariateResponse
-from collection.models import Label, Study
+from collection.models import CheckAnswer, Label, Study
 from collection.outcomes import label_outcome
+from collection.pretest import pretest_results
 
 EXPORT_CHUNK = 1000
 
@@ -100,11 +101,51 @@ def _row(
         "design": assignment.design_name,
         "design_version": assignment.design_version,
         "is_attention_check": stimulus.is_attention_check,
+        # People's pretest of the pair (stimulus-validation studies), over all pretests.
+        "pretest_status": stimulus.validation_status,
+        "pretest_answers": stimulus.validation_n,
+        "pretest_identified_share": _share(stimulus.validation_identified, stimulus.validation_n),
+        "pretest_same_meaning_share": _share(
+            stimulus.validation_same_meaning, stimulus.validation_n
+        ),
         "served_at": assignment.served_at.isoformat(),
         "labelled_at": label.created_at.isoformat(),
     }
 
 
+def _share(part: int, n: int) -> float | None:
+    return part / n if n else None
+
+
+def pretest_rows(*, study: Study) -> Iterator[dict[str, object]]:
+    """A pretest's answers, one row per answered pair in answer order, with the pair's
+    verdict in this pretest under its current thresholds."""
+    verdicts = {r.stimulus_id: r.verdict for r in pretest_results(study=study)}
+    answers = (
+        CheckAnswer.objects.filter(study=study)
+        .select_related("assignment__annotator", "stimulus")
+        .order_by("pk")
+    )
+    for answer in answers.iterator(chunk_size=EXPORT_CHUNK):
+        assignment = answer.assignment
+        yield {
+            "study": study.slug,
+            "answer_id": answer.pk,
+            "stimulus_id": answer.stimulus_id,
+            "cell": answer.stimulus.cell,
+            "annotator": assignment.annotator.code,
+            "treated_on_left": assignment.treated_on_left,
+            "identified": answer.identified,
+            "identified_treated": answer.identified_treated,
+            "same_meaning": answer.same_meaning,
+            "time_on_task_ms": answer.time_on_task_ms,
+            "verdict": verdicts.get(answer.stimulus_id),
+            "answered_at": answer.created_at.isoformat(),
+        }
+
+
 def dataset_jsonl(*, study: Study) -> Iterator[str]:
-    for row in dataset_rows(study=study):
+    """The study's export: preference rows, or a pretest's answers."""
+    rows = pretest_rows if study.kind == Study.Kind.PRETEST else dataset_rows
+    for row in rows(study=study):
         yield json.dumps(row, ensure_ascii=False) + "\n"

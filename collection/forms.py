@@ -1,6 +1,6 @@
 from django import forms
 
-from collection.models import Label
+from collection.models import CheckAnswer, Label
 
 
 class LabelForm(forms.Form):
@@ -17,6 +17,20 @@ class LabelForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? (optional)"}),
+    )
+    time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+
+class CheckForm(forms.Form):
+    """A pretest's questions about one pair (the page writes the wording)."""
+
+    assignment_id = forms.IntegerField(widget=forms.HiddenInput)
+    submission_id = forms.UUIDField(widget=forms.HiddenInput)
+    identified = forms.ChoiceField(choices=CheckAnswer.Identified.choices, widget=forms.RadioSelect)
+    same_meaning = forms.TypedChoiceField(
+        coerce=lambda value: value == "yes",
+        choices=[("yes", "yes"), ("no", "no")],
+        widget=forms.RadioSelect,
     )
     time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 

@@ -124,6 +124,45 @@ class Study(models.Model):
         help_text="Share of the attention checks an annotator must answer as asked to get "
         "the completion code (0: none required). Those below see no code.",
     )
+
+    class Kind(models.TextChoices):
+        PREFERENCE = "preference", "preference: which response is better"
+        PRETEST = "pretest", "stimulus validation (pretest): manipulation-check questions"
+
+    kind = models.CharField(
+        max_length=12,
+        choices=Kind.choices,
+        default=Kind.PREFERENCE,
+        help_text="A preference study asks which response is better; a pretest asks, per "
+        "pair, which response shows the intended attribute and whether they otherwise say "
+        "the same thing, and produces no preference labels or effect estimates.",
+    )
+    pretest_min_answers = models.PositiveSmallIntegerField(
+        "answers needed per pair",
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text="Pretests: answers a pair needs before it can pass or fail.",
+    )
+    pretest_min_identified = models.FloatField(
+        "least share noticing the change",
+        default=0.8,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Pretests: least share of answers that pick the treated side for a pair to pass.",
+    )
+    pretest_min_same_meaning = models.FloatField(
+        "least share saying the meaning is the same",
+        default=0.8,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Pretests: least share of answers saying the two responses otherwise say "
+        "the same thing for a pair to pass.",
+    )
+    require_validated = models.BooleanField(
+        default=False,
+        verbose_name="serve only validated pairs",
+        help_text="Serve only pairs that passed a pretest (a stimulus-validation study) and "
+        "failed none. Pairs that pass after launch join the pool when 'Add newly eligible "
+        "pairs' runs.",
+    )
     require_approved = models.BooleanField(
         default=False,
         verbose_name="serve only approved pairs",
@@ -414,6 +453,52 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return f"label #{self.pk}: {self.choice}"
+
+
+class CheckAnswer(models.Model):
+    """An annotator's answers to a pretest's manipulation-check questions about one
+    assignment. Append-only, one per assignment."""
+
+    class Identified(models.TextChoices):
+        LEFT = "left", "response A (left)"
+        RIGHT = "right", "response B (right)"
+        NONE = "none", "no difference"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="check_answers")
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.PROTECT, related_name="check_answer"
+    )
+    stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
+    identified = models.CharField(
+        max_length=5,
+        choices=Identified.choices,
+        help_text="The side the annotator said shows the intended attribute, or none.",
+    )
+    identified_treated = models.BooleanField(
+        help_text="The annotator picked the treated side (the manipulation was noticed)."
+    )
+    same_meaning = models.BooleanField(
+        help_text="The annotator said that, apart from that, the two responses say the same thing."
+    )
+    time_on_task_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Time from display to submission, from the client."
+    )
+    submission_id = models.UUIDField(
+        unique=True, help_text="Client-chosen idempotency key; a replay returns this answer."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(identified__in=["left", "right", "none"]),
+                name="check_answer_identified_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["stimulus", "study"])]
+
+    def __str__(self) -> str:
+        return f"check answer #{self.pk}"
 
 
 class StimulusSlot(models.Model):

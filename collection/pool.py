@@ -52,6 +52,7 @@ def study_slots_build(*, study: Study) -> int:
                     SELECT stimulusset_id FROM {through._meta.db_table} WHERE study_id = %s)
                   AND s.check_status = %s
                   AND (s.review_status = %s OR NOT %s)
+                  AND (s.validation_status = %s OR NOT %s)
                   AND x.id IS NULL
             ) src
             LEFT JOIN {bucket} b
@@ -73,6 +74,8 @@ def study_slots_build(*, study: Study) -> int:
                     Stimulus.CheckStatus.PASSED,
                     Stimulus.ReviewStatus.APPROVED,
                     study.require_approved,
+                    Stimulus.ValidationStatus.PASSED,
+                    study.require_validated,
                     study.pk,
                 ],
             )

@@ -2,10 +2,20 @@
 
 from rest_framework import serializers
 
-from collection.models import Label
+from collection.models import CheckAnswer, Label
 
 
-class LabelInSerializer(serializers.Serializer):
+class StrictSerializer(serializers.Serializer):
+    def validate(self, attrs):
+        unknown = set(self.initial_data) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError(
+                f"unknown fields: {', '.join(sorted(unknown))}; send only " + ", ".join(self.fields)
+            )
+        return attrs
+
+
+class LabelInSerializer(StrictSerializer):
     assignment_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     submission_id = serializers.UUIDField(
         help_text="Client-chosen idempotency key: a replay returns the original label."
@@ -17,18 +27,34 @@ class LabelInSerializer(serializers.Serializer):
         required=False, allow_null=True, min_value=0, max_value=2**31 - 1, default=None
     )
 
-    def validate(self, attrs):
-        unknown = set(self.initial_data) - set(self.fields)
-        if unknown:
-            raise serializers.ValidationError(
-                f"unknown fields: {', '.join(sorted(unknown))}; send only " + ", ".join(self.fields)
-            )
-        return attrs
+
+class CheckInSerializer(StrictSerializer):
+    """A pretest's answers about one pair."""
+
+    assignment_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    submission_id = serializers.UUIDField(
+        help_text="Client-chosen idempotency key: a replay returns the original answers."
+    )
+    identified = serializers.ChoiceField(
+        choices=CheckAnswer.Identified.choices,
+        help_text="Which response shows the intended attribute: left (A), right (B) or none.",
+    )
+    same_meaning = serializers.BooleanField(
+        help_text="Apart from that, do the two responses say the same thing?"
+    )
+    time_on_task_ms = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1, default=None
+    )
 
 
 class ProgressSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     total = serializers.IntegerField()
+
+
+class QuestionsSerializer(serializers.Serializer):
+    identified = serializers.CharField(help_text="e.g. 'Which response is more hedged?'")
+    same_meaning = serializers.CharField()
 
 
 class PairSerializer(serializers.Serializer):
@@ -37,6 +63,9 @@ class PairSerializer(serializers.Serializer):
     left_html = serializers.CharField(help_text="Sanitised HTML of the response shown left.")
     right_html = serializers.CharField(help_text="Sanitised HTML of the response shown right.")
     expires_at = serializers.DateTimeField()
+    questions = QuestionsSerializer(
+        required=False, help_text="Pretests only: the check questions to answer (see /checks/)."
+    )
 
 
 class NextOutSerializer(serializers.Serializer):

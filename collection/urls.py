@@ -19,4 +19,5 @@ urlpatterns = [
 api_urlpatterns = [
     path("studies/<slug:slug>/next/", api.NextPairView.as_view(), name="next"),
     path("studies/<slug:slug>/labels/", api.LabelView.as_view(), name="label"),
+    path("studies/<slug:slug>/checks/", api.CheckAnswerView.as_view(), name="checks"),
 ]

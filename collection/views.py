@@ -2,8 +2,10 @@
 out (stop and return; the page of a participant who left). Thin: each calls services."""
 
 import uuid
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -20,12 +22,14 @@ from collection.errors import (
     EnrollmentRefused,
     LabelRejected,
 )
-from collection.forms import ConsentForm, LabelForm, covariate_form_class
+from collection.forms import CheckForm, ConsentForm, LabelForm, covariate_form_class
 from collection.models import Enrollment, Study
 from collection.rendering import markdown_render
 from collection.selectors import Progress, enrollment_exit, enrollment_progress, pair_texts
 from collection.services import (
+    LabelResult,
     assignment_next,
+    check_answer_submit,
     enrollment_consent,
     enrollment_decline,
     enrollment_return,
@@ -37,6 +41,7 @@ from collection.services.enrollments import (
     prolific_arrival,
 )
 from collection.throttles import throttle_new_sessions
+from interventions.validation import DEFAULT_SAME_QUESTION, check_question_for_stimulus
 
 
 def _session_key(study: Study) -> str:
@@ -242,34 +247,58 @@ def about_you(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "collection/about_you.html", {"study": enrollment.study, "form": form})
 
 
+@dataclass(frozen=True)
+class _PairPage:
+    """How one kind of study asks about a pair: its form, service, page and prompt."""
+
+    form: type[forms.Form]
+    template: str
+    incomplete: str  # the message for a form sent without its answers
+    submit: Callable[[int, dict], LabelResult]
+    initial: dict
+
+
+def _label_submit(enrollment_id: int, data: dict) -> LabelResult:
+    return label_submit(enrollment_id=enrollment_id, **data)
+
+
+def _check_submit(enrollment_id: int, data: dict) -> LabelResult:
+    return check_answer_submit(enrollment_id=enrollment_id, **data)
+
+
+PAIR_PAGES = {
+    Study.Kind.PREFERENCE: _PairPage(
+        LabelForm, "collection/label.html",
+        "Choose which response is better before submitting.", _label_submit, {"strength": 2},
+    ),
+    Study.Kind.PRETEST: _PairPage(
+        CheckForm, "collection/pretest.html",
+        "Answer both questions before submitting.", _check_submit, {},
+    ),
+}  # fmt: skip
+
+
 @require_http_methods(["GET", "POST"])
 def label(request: HttpRequest, slug: str) -> HttpResponse:
+    """The pair page: which response is better, or, in a pretest, the check questions."""
     enrollment = _enrollment_or_entry(request, slug)
     if isinstance(enrollment, HttpResponse):
         return enrollment
     expected = _next_url(enrollment)
     if expected != request.path:
         return redirect(expected)
+    kind = PAIR_PAGES[Study.Kind(enrollment.study.kind)]
     if request.method == "POST":
-        form = LabelForm(request.POST)
+        form = kind.form(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose which response is better before submitting.")
+            messages.error(request, kind.incomplete)
             return redirect("collection:label", slug)
-        data = form.cleaned_data
         try:
-            labelled = label_submit(
-                enrollment_id=enrollment.pk,
-                assignment_id=data["assignment_id"],
-                submission_id=data["submission_id"],
-                choice=data["choice"],
-                strength=data["strength"],
-                rationale=data["rationale"],
-                time_on_task_ms=data["time_on_task_ms"],
-            )
+            stored = kind.submit(enrollment.pk, form.cleaned_data)
         except LabelRejected as exc:
             messages.error(request, str(exc).capitalize() + ".")
             return redirect("collection:label", slug)
-        return redirect("collection:done" if labelled.completed else "collection:label", slug)
+        return redirect("collection:done" if stored.completed else "collection:label", slug)
     try:
         result = assignment_next(enrollment_id=enrollment.pk)
     except EnrollmentNotReady:
@@ -278,22 +307,19 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     if assignment is None:
         return redirect("collection:done", slug)
     texts = pair_texts(assignment=assignment)
-    form = LabelForm(
-        initial={
-            "assignment_id": assignment.pk,
-            "submission_id": uuid.uuid4(),
-            "strength": 2,
-        }
-    )
+    initial = {"assignment_id": assignment.pk, "submission_id": uuid.uuid4(), **kind.initial}
     context = {
         "study": enrollment.study,
-        "form": form,
+        "form": kind.form(initial=initial),
         "prompt_html": markdown_render(texts.prompt),
         "left_html": markdown_render(texts.left),
         "right_html": markdown_render(texts.right),
         "progress": Progress(done=result.labels_done, total=result.labels_total),
     }
-    response = render(request, "collection/label.html", context)
+    if enrollment.study.kind == Study.Kind.PRETEST:
+        context["question"] = check_question_for_stimulus(stimulus_id=assignment.stimulus_id)
+        context["same_question"] = DEFAULT_SAME_QUESTION
+    response = render(request, kind.template, context)
     enrollment_cookie_set(response, slug=slug, enrollment_id=enrollment.pk)
     return response
 

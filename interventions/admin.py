@@ -260,17 +260,18 @@ class StimulusSetAdmin(OwnedLibraryMixin, ImportModelAdmin):
 class StimulusAdmin(OwnedLibraryMixin, admin.ModelAdmin):
     owner_path = "stimulus_set__owner"
     list_display = (
-        "pk", "stimulus_set", "cell", "check_status", "review_status", "check_reason",
-        "provenance", "review_link",
+        "pk", "stimulus_set", "cell", "check_status", "review_status", "validation_status",
+        "check_reason", "provenance", "review_link",
     )  # fmt: skip
     list_filter = (
-        "stimulus_set", "check_status", "review_status", "cell", "provenance",
-        "is_attention_check",
+        "stimulus_set", "check_status", "review_status", "validation_status", "cell",
+        "provenance", "is_attention_check",
     )  # fmt: skip
     raw_id_fields = ("prompt", "control", "treated")
     readonly_fields = (
         "pair", "measures_control", "measures_treated", "check_status", "check_reason",
         "details", "review_status", "review_reason", "reviewed_by", "reviewed_at",
+        "validation_status", "validation_n", "validation_identified", "validation_same_meaning",
     )  # fmt: skip
     actions = ("approve_selected", "reject_selected")
 

@@ -99,6 +99,20 @@ CATALOGUE: tuple[InterventionSpec, ...] = (
 SPECS = {spec.name: spec for spec in CATALOGUE}
 
 NEGATIVE_DIRECTIONS = ("shorter", "less", "remove", "off")
+# A reversed intervention runs its transform the opposite way and swaps the sides.
+OPPOSITE_DIRECTIONS = {
+    "shorter": "longer", "longer": "shorter", "less": "more", "more": "less",
+    "remove": "add", "add": "remove",
+}  # fmt: skip
+
+
+def is_reversed(parameters: dict) -> bool:
+    """A "reverse" intervention ({"direction": "shorter", "reverse": true}): the pair is
+    the opposite direction's pair read backwards. The transform makes the *control* (e.g.
+    the answer lengthened by restatement) and the original answer is the *treated* side,
+    so the treated text is the model's own and the change is exactly the one the opposite
+    transform made, undone."""
+    return bool(parameters.get("reverse"))
 
 
 def direction_sign(parameters: dict) -> int:

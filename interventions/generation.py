@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 from django.db import transaction
 
-from interventions.catalogue import direction_sign
+from interventions.catalogue import OPPOSITE_DIRECTIONS, direction_sign, is_reversed
 from interventions.checks import PairCheck, pair_check
 from interventions.llm import ChatClient, LLMConfig, LLMError, instruction_for
 from interventions.measures import measure_pair
@@ -62,32 +62,38 @@ class Planner:
     def __init__(self, stimulus_set: StimulusSet):
         self.stimulus_set = stimulus_set
         self._memo: dict[tuple, tuple[str, dict]] = {}
-        self._client: ChatClient | None = None
+        self._clients: dict[LLMConfig, ChatClient] = {}
 
     def close(self) -> None:
-        if self._client:
-            self._client.close()
+        for client in self._clients.values():
+            client.close()
 
     def _generator(self, iv: Intervention) -> str:
         if iv.backend == Intervention.Backend.LLM:
-            return f"llm:{iv.attribute}@{self._llm().config.model}"
+            return f"llm:{iv.attribute}@{self._llm(iv).config.model}"
         module = transform_get(iv.transform)
         return f"{module.NAME}@{module.VERSION}"
 
-    def _llm(self) -> ChatClient:
-        if self._client is None:
-            self._client = ChatClient(LLMConfig.from_settings())
-        return self._client
+    def _llm(self, iv: Intervention) -> ChatClient:
+        """One client per endpoint: the settings', or the intervention's own
+        (``parameters['llm']``)."""
+        config = LLMConfig.from_settings(iv.parameters.get("llm"))
+        if config not in self._clients:
+            self._clients[config] = ChatClient(config)
+        return self._clients[config]
 
     def _make(self, iv: Intervention, text: str, path: tuple[int, ...]) -> tuple[str, dict]:
         params = dict(iv.parameters)
+        if is_reversed(params):  # the opposite direction's edit makes the control
+            del params["reverse"]
+            params["direction"] = OPPOSITE_DIRECTIONS[str(params.get("direction"))]
         if iv.backend == Intervention.Backend.LLM:
             instruction = instruction_for(
                 attribute=iv.attribute,
                 direction=str(params.get("direction", "")),
                 override=iv.llm_instruction,
             )
-            return self._llm().rewrite(text=text, instruction=instruction), {}
+            return self._llm(iv).rewrite(text=text, instruction=instruction), {}
         # One stream per (set seed, base, intervention sequence): re-running, or running
         # in another order, reproduces every text exactly.
         rng = np.random.default_rng([self.stimulus_set.seed, *path])
@@ -117,9 +123,11 @@ class Planner:
                 new, details = self._memo[key]
             else:
                 new, details = self._memo[key]
+            # A reversed pair is checked as it is shown: the transformed text is the control.
+            control, treated = (new, text) if is_reversed(iv.parameters) else (text, new)
             check = pair_check(
-                control=text,
-                treated=new,
+                control=control,
+                treated=treated,
                 measure=iv.check_measure,
                 threshold=iv.check_threshold,
                 direction=direction_sign(iv.parameters),
@@ -144,7 +152,19 @@ def _stimulus_write(stimulus_set: StimulusSet, plan: Plan) -> Stimulus:
                 "model_name": plan.base.model_name,
             },
         )
-    measures_control, measures_treated = measure_pair(plan.base.text, parent.text)
+    control, treated = plan.base, parent
+    details = {s.intervention.name: s.details for s in plan.steps if s.details}
+    if any(is_reversed(iv.parameters) for iv in plan.cell):
+        control, treated = parent, plan.base
+        (iv,) = plan.cell
+        opposite = OPPOSITE_DIRECTIONS[str(iv.parameters.get("direction"))]
+        details[iv.name] = {
+            "reversed": True,
+            "control": f"the original answer with the {iv.transform} transform applied "
+            f"in the direction {opposite!r}",
+            "treated": "the original answer",
+        }
+    measures_control, measures_treated = measure_pair(control.text, treated.text)
     failed = [s for s in plan.steps if not s.check.result.passed]
     reason = ""
     if failed:
@@ -154,8 +174,8 @@ def _stimulus_write(stimulus_set: StimulusSet, plan: Plan) -> Stimulus:
     return Stimulus(
         stimulus_set=stimulus_set,
         prompt_id=plan.base.prompt_id,
-        control=plan.base,
-        treated=parent,
+        control=control,
+        treated=treated,
         cell=cell_key(plan.cell),
         treatment={iv.name: 1 for iv in plan.cell},
         provenance=Stimulus.Provenance.INTERVENTIONAL,
@@ -163,8 +183,26 @@ def _stimulus_write(stimulus_set: StimulusSet, plan: Plan) -> Stimulus:
         measures_treated=measures_treated,
         check_status=Stimulus.CheckStatus.REJECTED if failed else Stimulus.CheckStatus.PASSED,
         check_reason=reason,
-        details={s.intervention.name: s.details for s in plan.steps if s.details},
+        details=details,
     )
+
+
+def _reverse_problem(stimulus_set: StimulusSet, interventions: list[Intervention]) -> str:
+    """Why the set's reversed interventions cannot run ('' when they can)."""
+    for iv in interventions:
+        if not is_reversed(iv.parameters):
+            continue
+        if iv.parameters.get("direction") not in OPPOSITE_DIRECTIONS:
+            return (
+                f"{iv.name}: a reversed intervention needs a direction with an opposite "
+                f"({', '.join(OPPOSITE_DIRECTIONS)}), not {iv.parameters.get('direction')!r}"
+            )
+        if stimulus_set.design == StimulusSet.Design.FACTORIAL:
+            return (
+                f"{iv.name}: a reversed intervention makes pairs of its own and cannot be "
+                "crossed; use it in a set with one pair per intervention"
+            )
+    return ""
 
 
 def stimulus_set_generate(*, stimulus_set: StimulusSet, batch_size: int = WRITE_BATCH) -> int:
@@ -183,8 +221,17 @@ def stimulus_set_generate(*, stimulus_set: StimulusSet, batch_size: int = WRITE_
     if stimulus_set.response_model:
         bases = bases.filter(model_name=stimulus_set.response_model)
     cells = cells_for(stimulus_set, interventions)
+    message = _reverse_problem(stimulus_set, interventions)
+    if message:
+        StimulusSet.objects.filter(pk=stimulus_set.pk).update(
+            generation_status=StimulusSet.GenerationStatus.FAILED, generation_error=message
+        )
+        raise GenerationFailed(message)
     work = [(base, cell) for base in bases for cell in cells]
-    done = set(stimulus_set.stimuli.values_list("control_id", "cell"))
+    # A pair's base is its control, or its treated side when reversed (a derived response
+    # is never a base, so the union matches each pair once).
+    made = stimulus_set.stimuli.values_list("control_id", "treated_id", "cell")
+    done = {(c, cell) for c, _, cell in made} | {(t, cell) for _, t, cell in made}
     todo = [(b, c) for b, c in work if (b.pk, cell_key(c)) not in done]
     sets = StimulusSet.objects.filter(pk=stimulus_set.pk)
     sets.update(

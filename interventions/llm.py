@@ -14,36 +14,50 @@ intervention uses the LLM backend):
     LLM_REQUESTS_PER_SECOND  client-side rate limit (2.0)
 """
 
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
 
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
+# A minimal edit, as a reviewer would sign: the same rules the meaning check enforces
+# (interventions.checks), so a model that follows them produces pairs that pass.
 SYSTEM_PROMPT = (
-    "You rewrite an assistant's answer to change exactly one attribute and nothing else. "
-    "Keep every fact, number, code block, table and quotation exactly as it is. "
-    "Reply with the rewritten answer only, no preamble."
+    "You make a MINIMAL edit to an assistant's answer: change only the one attribute you "
+    "are asked to change, and copy everything else verbatim, word for word. Do not add, "
+    "remove or reword facts, claims, examples or caveats. Keep exactly as they are: code "
+    "blocks and inline code, tables, quotations, numbers, dates and units, names, URLs, "
+    "negations (not, never, no), modal verbs (can, may, must, should, might), and "
+    "restrictive words (only, just, all, every, some). Keep the markdown structure "
+    "(headings, lists, bold) unless the attribute is formatting. Reply with the edited "
+    "answer only: no preamble, no comment, no surrounding quotes or code fence."
 )
 TEMPLATES = {
-    ("length", "shorter"): "Make the answer about 30% shorter by removing redundancy only.",
-    ("length", "longer"): "Make the answer about 30% longer by elaborating what it already "
-    "says, adding no new facts.",
-    ("markdown", "add"): "Format the answer as structured markdown with headers, bullet lists "
-    "and bold key terms, keeping the wording.",
+    ("length", "shorter"): "Make the answer about 30% shorter by removing only redundancy: "
+    "restatements, filler and wordy phrasing. Remove no fact, example, number or caveat.",
+    ("length", "longer"): "Make the answer about 30% longer only by restating what it "
+    "already says in other words (for example a one-sentence summary of a paragraph). Add "
+    "no new fact, example or advice.",
+    ("markdown", "add"): "Format the answer as structured markdown (bullet lists for "
+    "enumerations, bold key terms, a header where a section starts), keeping every word.",
     ("markdown", "remove"): "Rewrite the answer as plain prose paragraphs without headers, "
-    "lists or bold, keeping the wording.",
-    ("hedging", "more"): "Add uncertainty qualifiers (for example 'generally', 'I believe') "
-    "and a short disclaimer, keeping the content.",
+    "lists or bold, keeping every word.",
+    ("hedging", "more"): "Add a few uncertainty qualifiers before complete statements (for "
+    "example 'In most cases,' or 'I believe') and one short closing disclaimer. Change no "
+    "statement itself.",
     ("hedging", "less"): "Remove uncertainty qualifiers and disclaimers so the answer sounds "
-    "confident, keeping the content.",
-    ("sycophancy", "more"): "Add flattery of the user and of their question at the start and "
-    "the end, keeping the content.",
-    ("sycophancy", "less"): "Remove any flattery of the user or the question.",
-    ("politeness", "more"): "Add courteous phrases (an acknowledgement, an offer of further "
-    "help) without flattering the user.",
-    ("politeness", "less"): "Remove courtesy phrases such as 'I hope this helps'.",
+    "confident. Keep 'might not' and every other modal before a negation.",
+    ("sycophancy", "more"): "Add one sentence of flattery of the user or their question at "
+    "the start and one at the end. Change nothing in between.",
+    ("sycophancy", "less"): "Remove any sentence or phrase that flatters the user or the "
+    "question. Change nothing else.",
+    ("politeness", "more"): "Add one courteous opening acknowledgement and one closing offer "
+    "of further help, without flattering the user. Change nothing in between.",
+    ("politeness", "less"): "Remove courtesy phrases such as 'I hope this helps' or "
+    "'please'. Change nothing else.",
     ("factual_error", "inject"): "Change exactly one number, date or unit so that it becomes "
     "wrong, and change nothing else.",
 }
@@ -64,12 +78,34 @@ class LLMConfig:
     requests_per_second: float = 2.0
 
     @classmethod
-    def from_settings(cls) -> "LLMConfig":
+    def from_settings(cls, overrides: Mapping[str, object] | None = None) -> "LLMConfig":
+        """The settings' endpoint, or an intervention's own: ``overrides`` is its
+        ``parameters['llm']`` with any of base_url, model, api_key_env (the name of an
+        environment variable holding the key: a key itself is never stored in the
+        database, which exports and the admin show) and timeout."""
+        overrides = dict(overrides or {})
+        unknown = set(overrides) - {"base_url", "model", "api_key_env", "timeout"}
+        if unknown:
+            raise LLMError(
+                f"unknown LLM parameter(s) {', '.join(sorted(unknown))}; the intervention's "
+                "parameters['llm'] takes base_url, model, api_key_env and timeout"
+            )
+        api_key = str(getattr(settings, "LLM_API_KEY", ""))
+        if overrides.get("api_key_env"):
+            name = str(overrides["api_key_env"])
+            if name not in os.environ:
+                raise LLMError(
+                    f"the intervention reads its API key from the environment variable "
+                    f"{name}, which is not set in the worker's environment"
+                )
+            api_key = os.environ[name]
         return cls(
-            base_url=getattr(settings, "LLM_BASE_URL", ""),
-            model=getattr(settings, "LLM_MODEL", ""),
-            api_key=getattr(settings, "LLM_API_KEY", ""),
-            timeout=float(getattr(settings, "LLM_TIMEOUT", 30.0)),
+            base_url=str(overrides.get("base_url") or getattr(settings, "LLM_BASE_URL", "")),
+            model=str(overrides.get("model") or getattr(settings, "LLM_MODEL", "")),
+            api_key=api_key,
+            timeout=float(
+                overrides.get("timeout") or getattr(settings, "LLM_TIMEOUT", 30.0)  # type: ignore[arg-type]
+            ),
             max_retries=int(getattr(settings, "LLM_MAX_RETRIES", 3)),
             backoff=float(getattr(settings, "LLM_BACKOFF", 1.0)),
             requests_per_second=float(getattr(settings, "LLM_REQUESTS_PER_SECOND", 2.0)),

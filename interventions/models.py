@@ -142,6 +142,13 @@ class Intervention(models.Model):
         help_text="For the LLM backend: the rewrite instruction; blank uses the built-in "
         "template for the attribute and direction.",
     )
+    check_question = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="For pretests: the manipulation-check question annotators answer about a "
+        "pair, e.g. 'Which response is more hedged?'; the treated side is the right answer. "
+        "Blank: derived from the attribute and direction.",
+    )
     description = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -264,6 +271,32 @@ class Stimulus(models.Model):
     review_reason = models.TextField(blank=True, help_text="Why the reviewer rejected it.")
     reviewed_by = _person("Who reviewed it.")
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When it was reviewed.")
+
+    class ValidationStatus(models.TextChoices):
+        UNTESTED = "untested", "not in any pretest"
+        PENDING = "pending", "pretest under way (fewer answers than required)"
+        PASSED = "passed", "passed its pretest"
+        FAILED = "failed", "failed a pretest"
+
+    validation_status = models.CharField(
+        max_length=10,
+        choices=ValidationStatus.choices,
+        default=ValidationStatus.UNTESTED,
+        help_text="People's verdict in stimulus-validation studies (pretests): passed when "
+        "it passed at least one pretest and failed none.",
+    )
+    validation_n = models.PositiveIntegerField(
+        default=0, help_text="Pretest answers about this pair, over all its pretests."
+    )
+    validation_identified = models.PositiveIntegerField(
+        default=0,
+        help_text="Of those, answers that picked the treated side as the one "
+        "with the intended attribute.",
+    )
+    validation_same_meaning = models.PositiveIntegerField(
+        default=0,
+        help_text="Of those, answers that said the two responses otherwise say the same thing.",
+    )
     is_attention_check = models.BooleanField(
         default=False, help_text="Shown to test attention; excluded from effect estimates."
     )

@@ -15,7 +15,7 @@ from collection.services.enrollments import (
     enrollment_start,
     study_pause,
 )
-from collection.services.labels import LabelResult, label_submit
+from collection.services.labels import LabelResult, check_answer_submit, label_submit
 
 __all__ = [
     "AssignmentNext",
@@ -23,6 +23,7 @@ __all__ = [
     "assignment_expire",
     "assignment_next",
     "assignments_release",
+    "check_answer_submit",
     "enrollment_consent",
     "enrollment_decline",
     "enrollment_return",

@@ -107,6 +107,7 @@ class AssignmentNext:
     labels_done: int
     labels_total: int
     completion_code: str | None  # the annotator's code once their quota is met
+    study_kind: str = "preference"  # a pretest's pairs get check questions, not a choice
 
     @property
     def status(self) -> str:
@@ -183,6 +184,7 @@ def _assignment_draw(enrollment_id: int) -> _Attempt:
             )
             if context.completed
             else None,
+            study_kind=study.kind,
         )
         latest = context.latest
         if latest is not None and latest.is_open:

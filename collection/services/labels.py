@@ -1,22 +1,30 @@
 """Label submission: one transaction per label, idempotent on the client's submission id."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from collection.engine_sql import label_context_locked, row_insert, row_update_statement
+from collection.engine_sql import (
+    AssignmentToLabel,
+    Statement,
+    label_context_locked,
+    row_insert,
+    row_update_statement,
+)
 from collection.errors import LabelRejected
-from collection.models import Assignment, Enrollment, Label, Study
+from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study
 from collection.pool import tally_add_statement
+from collection.pretest import stimuli_validation_refresh
 from collection.refresh import refresh_enqueue
 from collection.selectors import completion_code_issued
 
 
 @dataclass(frozen=True)
 class LabelResult:
-    label: Label
+    label: Label | CheckAnswer  # a pretest stores check answers instead of a label
     replayed: bool
     completed: bool
     labels_done: int  # the enrollment's labels, this one included
@@ -62,20 +70,71 @@ def label_submit(
     only under the adaptive design that reads it.
     """
     _validate(choice, strength, time_on_task_ms)
+
+    def row(assignment: AssignmentToLabel, writes: list[Statement]) -> dict[str, object]:
+        outcome = _outcome(choice, assignment.treated_on_left)
+        if assignment.design_name == Study.Design.NEYMAN and assignment.cell:
+            writes.append(
+                tally_add_statement(
+                    assignment.study_id,
+                    assignment.stratum,
+                    assignment.cell,
+                    labels=1,
+                    y_sum=outcome,
+                    y_sq_sum=outcome * outcome,
+                )
+            )
+        study_id = assignment.study_id
+        transaction.on_commit(lambda: refresh_enqueue(study_id=study_id))
+        return {
+            "choice": choice,
+            "strength": strength,
+            "rationale": rationale.strip()[:5000],
+            "time_on_task_ms": time_on_task_ms,
+            "outcome": outcome,
+        }
+
+    return judgement_store(
+        model=Label,
+        enrollment_id=enrollment_id,
+        assignment_id=assignment_id,
+        submission_id=submission_id,
+        row=row,
+    )
+
+
+def judgement_store(
+    *,
+    model: type[Label] | type[CheckAnswer],
+    enrollment_id: int,
+    assignment_id: int,
+    submission_id: uuid.UUID,
+    row: Callable[[AssignmentToLabel, list[Statement]], dict[str, object]],
+) -> LabelResult:
+    """Store one judgement (a label, or a pretest's check answers) of an open assignment
+    in one transaction: the row ``row`` makes (it may add statements to the writes), the
+    assignment's state and the enrollment's count. Idempotent on ``submission_id``; the
+    locks and refusals are label_submit's."""
     try:
         with transaction.atomic():
             now = timezone.now()
             context = label_context_locked(enrollment_id, assignment_id, now)
             if context is None:
                 raise LabelRejected("this enrollment does not exist; open the study's link again")
+            if (context.study_kind == Study.Kind.PRETEST) != (model is CheckAnswer):
+                raise LabelRejected(
+                    "this study asks the check questions; send them to its checks endpoint"
+                    if context.study_kind == Study.Kind.PRETEST
+                    else "this study asks which response is better; send a label instead"
+                )
             assignment = context.assignment
             if assignment is None:
-                _replay(enrollment_id, assignment_id, submission_id)  # says if it is misused
+                _replay(model, enrollment_id, assignment_id, submission_id)  # if misused
                 raise LabelRejected("this pair is not assigned to you; load the next pair")
             if assignment.state == Assignment.State.LABELLED:
                 # A concurrent submission of the same id may have committed while this
                 # one waited for the locks: that is a replay, not a second label.
-                replay = _replay(enrollment_id, assignment_id, submission_id)
+                replay = _replay(model, enrollment_id, assignment_id, submission_id)
                 if replay is not None:
                     return replay
                 raise LabelRejected("this pair is already labelled; load the next pair")
@@ -86,49 +145,34 @@ def label_submit(
             counted: dict[str, object] = {"labels_done": labels_done}
             if completed and not context.completed:
                 counted["completed_at"] = now
-            outcome = _outcome(choice, assignment.treated_on_left)
-            # The label, the assignment's state and the annotator's count in one round trip.
+            # The judgement, the assignment's state and the annotator's count in one
+            # round trip.
             writes = [
                 row_update_statement(
                     Assignment, assignment_id, {"state": Assignment.State.LABELLED}
                 ),
                 row_update_statement(Enrollment, enrollment_id, counted),
             ]
-            if assignment.design_name == Study.Design.NEYMAN and assignment.cell:
-                writes.append(
-                    tally_add_statement(
-                        assignment.study_id,
-                        assignment.stratum,
-                        assignment.cell,
-                        labels=1,
-                        y_sum=outcome,
-                        y_sq_sum=outcome * outcome,
-                    )
-                )
-            label = row_insert(
-                Label,
+            values = row(assignment, writes)
+            stored = row_insert(
+                model,
                 {
                     "study_id": assignment.study_id,
                     "assignment_id": assignment_id,
-                    "choice": choice,
-                    "strength": strength,
-                    "rationale": rationale.strip()[:5000],
-                    "time_on_task_ms": time_on_task_ms,
                     "submission_id": submission_id,
-                    "outcome": outcome,
+                    **values,
                 },
                 before=writes,
             )
             study_id = assignment.study_id
-            transaction.on_commit(lambda: refresh_enqueue(study_id=study_id))
     except IntegrityError:
-        # A concurrent replay of the same submission won the race: return its label.
-        replay = _replay(enrollment_id, assignment_id, submission_id)
+        # A concurrent replay of the same submission won the race: return its row.
+        replay = _replay(model, enrollment_id, assignment_id, submission_id)
         if replay is None:
             raise
         return replay
     return LabelResult(
-        label=label,
+        label=stored,
         replayed=False,
         completed=completed,
         labels_done=labels_done,
@@ -141,11 +185,16 @@ def label_submit(
     )
 
 
-def _replay(enrollment_id: int, assignment_id: int, submission_id: uuid.UUID) -> LabelResult | None:
-    """The label stored under this submission id, as a replay; None if there is none.
+def _replay(
+    model: type[Label] | type[CheckAnswer],
+    enrollment_id: int,
+    assignment_id: int,
+    submission_id: uuid.UUID,
+) -> LabelResult | None:
+    """The row stored under this submission id, as a replay; None if there is none.
     Raises LabelRejected when the id was used by another enrollment or for another pair."""
     label = (
-        Label.objects.select_related("assignment__enrollment__study")
+        model.objects.select_related("assignment__enrollment__study")
         .filter(submission_id=submission_id)
         .first()
     )
@@ -173,4 +222,46 @@ def _replay(enrollment_id: int, assignment_id: int, submission_id: uuid.UUID) ->
         )
         if completed
         else None,
+    )
+
+
+def check_answer_submit(
+    *,
+    enrollment_id: int,
+    assignment_id: int,
+    submission_id: uuid.UUID,
+    identified: str,
+    same_meaning: bool,
+    time_on_task_ms: int | None = None,
+) -> LabelResult:
+    """Store a pretest's answers about one open assignment: which side shows the
+    intended attribute (left, right or none) and whether the responses otherwise say the
+    same thing. Locks, idempotency and refusals as label_submit; no analysis refresh (a
+    pretest has no preference to estimate). After commit the pair's pretest status is
+    recomputed."""
+    if identified not in CheckAnswer.Identified.values:
+        raise LabelRejected(f"identified must be one of left, right, none; got {identified!r}")
+    if not isinstance(same_meaning, bool):
+        raise LabelRejected(f"same_meaning must be true or false; got {same_meaning!r}")
+    if time_on_task_ms is not None and not 0 <= time_on_task_ms < 2**31:
+        raise LabelRejected("time_on_task_ms must be a non-negative number of milliseconds")
+
+    def row(assignment: AssignmentToLabel, writes: list[Statement]) -> dict[str, object]:
+        treated_side = "left" if assignment.treated_on_left else "right"
+        stimulus_id = assignment.stimulus_id
+        transaction.on_commit(lambda: stimuli_validation_refresh(stimulus_ids=[stimulus_id]))
+        return {
+            "stimulus_id": stimulus_id,
+            "identified": identified,
+            "identified_treated": identified == treated_side,
+            "same_meaning": same_meaning,
+            "time_on_task_ms": time_on_task_ms,
+        }
+
+    return judgement_store(
+        model=CheckAnswer,
+        enrollment_id=enrollment_id,
+        assignment_id=assignment_id,
+        submission_id=submission_id,
+        row=row,
     )

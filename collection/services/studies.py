@@ -17,23 +17,47 @@ def study_launch_problems(*, study: Study) -> list[str]:
     eligible = Stimulus.objects.filter(
         stimulus_set__in=sets, check_status=Stimulus.CheckStatus.PASSED, is_attention_check=False
     )
+    required = []
     if study.require_approved:
         eligible = eligible.filter(review_status=Stimulus.ReviewStatus.APPROVED)
+        required.append("approved")
+    if study.require_validated:
+        eligible = eligible.filter(validation_status=Stimulus.ValidationStatus.PASSED)
+        required.append("validated by a pretest")
     available = eligible.count()
     if sets and available == 0:
-        which = "approved and passed" if study.require_approved else "passed"
+        which = " and ".join([*required, "passed"])
         problems.append(
-            f"no pair has {which} its checks yet: generate the sets (or review the pairs)"
+            f"no pair has {which} its checks yet: generate the sets (or review the pairs, "
+            "or run their pretest)"
         )
     elif sets and available < study.labels_per_annotator:
         problems.append(
             f"each annotator labels {study.labels_per_annotator} pairs but only {available} "
             "can be served: add pairs or lower labels per annotator"
         )
+    if study.kind == Study.Kind.PRETEST:
+        problems.extend(_pretest_problems(study, sets))
     if not study.consent_text.strip():
         problems.append("write the consent text annotators agree to")
     if not (study.completion_code or study.completion_url_template):
         problems.append("set a completion code or a completion URL, so annotators can finish")
+    return problems
+
+
+def _pretest_problems(study: Study, sets: list) -> list[str]:
+    problems = []
+    if study.require_validated:
+        problems.append("a pretest cannot require validated pairs: untick that setting")
+    if study.attention_check_rate > 0:
+        problems.append("a pretest serves no attention checks: set their rate to 0")
+    if study.design_name == Study.Design.NEYMAN:
+        problems.append("a pretest has no outcome to allocate by: choose another design")
+    if any(s.design == s.Design.FACTORIAL for s in sets):
+        problems.append(
+            "a pretest asks about one intervention per pair: use stimulus sets with one "
+            "pair per intervention, not factorial ones"
+        )
     return problems
 
 
@@ -53,7 +77,8 @@ CLONED_FIELDS = (
     "title", "design_name", "design_params", "order_scheme", "order_block_size",
     "replication_factor", "labels_per_annotator", "label_target", "attention_check_rate",
     "assignment_ttl_seconds", "stopping_rule", "estimand", "ties", "strength",
-    "min_annotators", "require_approved", "consent_text", "instructions",
+    "min_annotators", "require_approved", "require_validated", "kind", "pretest_min_answers",
+    "pretest_min_identified", "pretest_min_same_meaning", "consent_text", "instructions",
     "covariate_schema_id", "completion_code", "completion_url_template",
     "no_consent_code", "returned_code", "expected_duration", "payment", "contact",
 )  # fmt: skip

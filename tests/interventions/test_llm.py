@@ -4,6 +4,7 @@ protocol; no test reaches the internet."""
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -90,7 +91,7 @@ def _llm_settings(url: str):
     )
 
 
-def _llm_set(prompts: int = 3) -> StimulusSet:
+def _llm_set(prompts: int = 3, lines: list[str] | None = None) -> StimulusSet:
     spec = SPECS["hedging-more"]
     intervention = Intervention.objects.create(
         name="hedging-more-llm",
@@ -102,7 +103,7 @@ def _llm_set(prompts: int = 3) -> StimulusSet:
         tolerances=spec.tolerances,
         backend=Intervention.Backend.LLM,
     )
-    prompts_import(lines=demo_lines(prompts), source="llm-src")
+    prompts_import(lines=demo_lines(prompts) if lines is None else lines, source="llm-src")
     stimulus_set = StimulusSet.objects.create(name="llm", response_source="llm-src", seed=1)
     stimulus_set.interventions.set([intervention])
     return stimulus_set
@@ -190,3 +191,146 @@ def test_client_retries_then_succeeds_without_django(endpoint_factory):
     assert "Authorization" not in endpoint.requests[0][1]  # no key configured, none sent
     with pytest.raises(LLMError, match="needs LLM_BASE_URL"):
         ChatClient(LLMConfig(base_url="", model="m"))
+
+
+# Canned rewrites of one answer: a minimal edit (qualifiers added, all else verbatim) and
+# rewrites that also change what the answer says (a negation added, a number replaced).
+ANSWER = (
+    "The old bridge over the river is 120 metres long and was finished in 1890. It does "
+    "not open for ships, so tall boats have to wait for the tide before they pass under "
+    "it. The town repaints it every ten years, and the work takes about two months."
+)
+REST = ANSWER.split(". ", 1)[1]
+MINIMAL = (
+    "I believe the old bridge over the river is 120 metres long and was finished in 1890. "
+    f"{REST}\n\nI may be wrong about this."
+)
+CHANGED = MINIMAL.replace("120", "150")
+
+
+class CannedEndpoint(FakeEndpoint):
+    """Returns, for each answer it is sent, the canned rewrite keyed by the answer."""
+
+    canned: dict[str, str] = {}
+
+    @classmethod
+    def rewrite(cls, text: str) -> str:
+        return cls.canned[text]
+
+
+def _canned_set(answers: dict[str, str], parameters: dict | None = None) -> StimulusSet:
+    rows = [
+        {"prompt_id": f"p{i}", "prompt": f"Question {i}?", "responses": {"m": text}}
+        for i, text in enumerate(answers)
+    ]
+    stimulus_set = _llm_set(lines=[json.dumps(r) for r in rows])
+    intervention = stimulus_set.interventions.get()
+    if parameters:
+        intervention.parameters = {**intervention.parameters, **parameters}
+        intervention.save()
+    return stimulus_set
+
+
+@pytest.mark.django_db
+def test_a_minimal_rewrite_passes_and_one_that_changes_the_meaning_is_rejected_with_why(
+    endpoint_factory,
+):
+    other = ANSWER.replace("The old bridge", "The new bridge")
+    CannedEndpoint.canned = {
+        ANSWER: MINIMAL,
+        other: MINIMAL.replace("the old bridge", "the new bridge")
+        .replace("the town repaints it", "the town never repaints it")
+        .replace("The town repaints it", "The town never repaints it"),
+    }
+    endpoint = CannedEndpoint()
+    try:
+        stimulus_set = _canned_set({ANSWER: "", other: ""})
+        with _llm_settings(endpoint.url):
+            stimulus_set_generate(stimulus_set=stimulus_set)
+        # The prompt asks for a minimal edit and names what must be kept.
+        system, user = endpoint.requests[0][2]["messages"]
+        assert "MINIMAL edit" in system["content"] and "numbers" in system["content"]
+        assert "negations" in system["content"] and "Change no statement" in user["content"]
+        by_control = {s.control.text: s for s in stimulus_set.stimuli.select_related("control")}
+        assert by_control[ANSWER].check_status == "passed", by_control[ANSWER].check_reason
+        rejected = by_control[other]
+        assert rejected.check_status == "rejected"
+        assert "meaning: negation added ('never')" in rejected.check_reason
+    finally:
+        endpoint.close()
+    # The minimal rewrite with one number changed: rejected, saying which number.
+    CannedEndpoint.canned[ANSWER] = CHANGED
+    endpoint = CannedEndpoint()
+    try:
+        Stimulus.objects.all().delete()
+        Response.objects.filter(origin="transformed").delete()
+        with _llm_settings(endpoint.url):
+            stimulus_set_generate(stimulus_set=stimulus_set)
+    finally:
+        endpoint.close()
+    changed = Stimulus.objects.get(control__text=ANSWER)
+    assert changed.check_status == "rejected"
+    assert changed.check_reason == "meaning: number replaced ('120' -> '150')"
+
+
+@pytest.mark.django_db
+def test_an_intervention_can_name_its_own_endpoint_and_key(endpoint_factory, monkeypatch):
+    CannedEndpoint.canned = {ANSWER: MINIMAL}
+    endpoint = CannedEndpoint()
+    monkeypatch.setenv("COUNTERPOINT_TEST_LLM_KEY", "sk-own")
+    try:
+        stimulus_set = _canned_set(
+            {ANSWER: ""},
+            {"llm": {"base_url": endpoint.url, "model": "own-model",
+                     "api_key_env": "COUNTERPOINT_TEST_LLM_KEY"}},
+        )  # fmt: skip
+        # The settings point nowhere: only the intervention's own endpoint can answer.
+        with _llm_settings(_closed_port_url()):
+            assert stimulus_set_generate(stimulus_set=stimulus_set) == 1
+    finally:
+        endpoint.close()
+    (path, headers, body) = endpoint.requests[0]
+    assert headers["Authorization"] == "Bearer sk-own" and body["model"] == "own-model"
+    stimulus = stimulus_set.stimuli.get()
+    assert stimulus.treated.generator == "llm:hedging@own-model"
+    assert stimulus.check_status == "passed", stimulus.check_reason
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("llm", "message"),
+    [
+        ({"api_key_env": "COUNTERPOINT_UNSET_VARIABLE"}, "COUNTERPOINT_UNSET_VARIABLE, which "),
+        ({"api_key": "sk-in-the-database"}, "unknown LLM parameter.*api_key_env"),
+    ],
+)
+def test_a_bad_endpoint_parameter_says_what_to_fix_and_creates_nothing(llm, message):
+    stimulus_set = _canned_set({ANSWER: ""}, {"llm": llm})
+    responses = Response.objects.count()
+    with _llm_settings("http://127.0.0.1:9/v1"), pytest.raises(GenerationFailed, match=message):
+        stimulus_set_generate(stimulus_set=stimulus_set)
+    assert not stimulus_set.stimuli.exists() and Response.objects.count() == responses
+
+
+class SlowEndpoint(FakeEndpoint):
+    @staticmethod
+    def rewrite(text: str) -> str:
+        time.sleep(1.5)
+        return MINIMAL
+
+
+@pytest.mark.django_db
+def test_a_timeout_is_named_and_creates_nothing():
+    endpoint = SlowEndpoint()
+    try:
+        stimulus_set = _canned_set({ANSWER: ""})
+        responses = Response.objects.count()
+        slow = override_settings(
+            LLM_BASE_URL=endpoint.url, LLM_MODEL="m", LLM_TIMEOUT=0.3, LLM_MAX_RETRIES=1,
+            LLM_BACKOFF=0.01, LLM_REQUESTS_PER_SECOND=1000,
+        )  # fmt: skip
+        with slow, pytest.raises(GenerationFailed, match="ReadTimeout.*gave up after 2 attempts"):
+            stimulus_set_generate(stimulus_set=stimulus_set)
+    finally:
+        endpoint.close()
+    assert not stimulus_set.stimuli.exists() and Response.objects.count() == responses

@@ -5,12 +5,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from collection.codebook import codebook as columns
+from collection.codebook import pretest_codebook
 from collection.export import dataset_jsonl
 from collection.models import Study
 
 
 class Command(BaseCommand):
-    help = "Write a study's labels as TRL preference JSONL (prompt/chosen/rejected + metadata)."
+    help = (
+        "Write a study's labels as TRL preference JSONL (prompt/chosen/rejected + metadata), "
+        "or a pretest's answers."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("study", help="the study's slug")
@@ -33,5 +37,6 @@ class Command(BaseCommand):
             if out:
                 stream.close()
         if codebook:
-            Path(codebook).write_text(json.dumps(columns(), indent=2) + "\n", encoding="utf-8")
+            book = pretest_codebook() if found.kind == Study.Kind.PRETEST else columns()
+            Path(codebook).write_text(json.dumps(book, indent=2) + "\n", encoding="utf-8")
         self.stderr.write(f"exported {rows} rows from '{study}'")

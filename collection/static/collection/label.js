@@ -12,7 +12,7 @@
     var tag = event.target.tagName;
     if (tag === "TEXTAREA" || tag === "A" || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var key = event.key.toLowerCase();
-    if (keys[key]) {
+    if (keys[key] && document.getElementById(keys[key])) {
       document.getElementById(keys[key]).checked = true;
     } else if (key === "1" || key === "2" || key === "3") {
       var strength = form.querySelector('input[name="strength"][value="' + key + '"]');
