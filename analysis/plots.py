@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 
 import matplotlib.dates  # noqa: E402  (after the backend is chosen)
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 INK, GREY, LIGHT = "#1b1b1b", "#6b6b6b", "#d9d9d9"
 STYLE = {
@@ -103,7 +104,8 @@ def _intervals(ax, rows: list[Interval], *, with_cs: bool) -> list:
     ax.set_yticks(range(len(rows)), [r.name for r in reversed(rows)])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     _zero(ax)
-    return [(h, name) for name, h in sorted(handles.items(), key=lambda kv: kv[0] != "Estimate")]
+    order = ["Estimate", "95% confidence interval", "Confidence sequence (valid at any look)"]
+    return [(handles[name], name) for name in order if name in handles]
 
 
 def _legend_below(fig: Figure, handles: list) -> None:
@@ -151,28 +153,22 @@ def convergence_figure(*, series: dict[str, list[Point]]) -> Figure:
                 [_pp(p.ci_high) for p in band],
                 color=LIGHT,
                 edgecolor="none",
-                step="post",
             )
         seq = [p for p in ps if p.cs_low is not None and p.cs_high is not None]
         if seq:
-            for attr in ("cs_low", "cs_high"):
+            for attr, marker in (("cs_low", "^"), ("cs_high", "v")):
                 (h,) = ax.plot(
                     [p.x for p in seq],
                     [_pp(getattr(p, attr)) for p in seq],
                     color=GREY,
                     linestyle="--",
                     linewidth=1.1,
-                    drawstyle="steps-post",
+                    marker=marker,
+                    markersize=4,
                 )
             handles["Confidence sequence"] = h
         (h,) = ax.plot(
-            xs,
-            [_pp(p.point) for p in ps],
-            color=INK,
-            linewidth=1.6,
-            marker="o",
-            markersize=3,
-            drawstyle="steps-post",
+            xs, [_pp(p.point) for p in ps], color=INK, linewidth=1.6, marker="o", markersize=4
         )
         handles["Estimate"] = h
         ax.axhline(0, color=GREY, linestyle=":", linewidth=1, zorder=0)
@@ -242,6 +238,8 @@ def quality_figure(*, labels_per_annotator: list[int], check_shares: list[float]
         edgecolor=INK,
         align="left",
     )
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
     left.set_xlabel("Labels given")
     left.set_ylabel("Annotators")
     left.set_title("Labels per annotator", loc="left")
@@ -254,6 +252,7 @@ def quality_figure(*, labels_per_annotator: list[int], check_shares: list[float]
             edgecolor=INK,
             hatch="//",
         )
+        right.yaxis.set_major_locator(MaxNLocator(integer=True))
         right.set_xlabel("Share passed (%)")
         right.set_ylabel("Annotators")
     else:
@@ -281,9 +280,9 @@ def recruitment_figure(
             ax.axhline(target, color=GREY, linestyle="--", linewidth=1.1)
             ax.annotate(
                 f"target {target}",
-                (1, target),
+                (0.02, target),
                 xycoords=("axes fraction", "data"),
-                ha="right",
+                ha="left",
                 va="bottom",
                 color=GREY,
             )
@@ -291,6 +290,8 @@ def recruitment_figure(
         ax.set_title(what, loc="left")
         ax.set_ylabel("Count")
         ax.set_xlabel("Time (UTC)")
-        ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(maxticks=4))
-        ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%H:%M\n%d %b"))
+        locator = matplotlib.dates.AutoDateLocator(maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return fig

@@ -9,33 +9,8 @@ import pytest
 from analysis.figures import NAMES
 from analysis.selectors import estimates_latest
 from analysis.services import study_refresh
-from annotators.models import CovariateSchema
-from tests.analysis.helpers import QUESTIONS, label_study
-from tests.collection.helpers import attention_checks_make
-from tests.factories import stimulus_set_make, study_make, user_make
-
-
-def study_with_every_figure(owner, *, annotators: int = 20, seed: int = 0):
-    """A study with a questionnaire, attention checks and a label target, labelled by
-    ``annotators`` (20: enough for every figure, the sequence included), refreshed twice
-    so the convergence panels have a history."""
-    stimulus_set = stimulus_set_make(prompts=30)
-    attention_checks_make(stimulus_set, 3)
-    study = study_make(
-        stimulus_set=stimulus_set,
-        replication_factor=4,
-        labels_per_annotator=4,
-        attention_check_rate=0.25,
-        label_target=120,
-        schema=CovariateSchema.objects.create(name=f"expertise-{seed}", questions=QUESTIONS),
-    )
-    study.owners.add(owner)
-    rng = np.random.default_rng(seed)
-    label_study(study, annotators=annotators // 2, rng=rng)
-    study_refresh(study_id=study.pk)
-    label_study(study, annotators=annotators - annotators // 2, rng=rng)
-    study_refresh(study_id=study.pk)
-    return study
+from tests.analysis.helpers import label_study, study_with_every_figure
+from tests.factories import user_make
 
 
 @pytest.fixture
