@@ -10,7 +10,7 @@ from analysis.figures import NAMES
 from analysis.selectors import estimates_latest
 from analysis.services import study_refresh
 from tests.analysis.helpers import label_study, study_with_every_figure
-from tests.factories import user_make
+from tests.factories import study_make, user_make
 
 
 @pytest.fixture
