@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from analysis.extras import heterogeneity_rows, interaction_rows
 from analysis.figures import FORMATS, NAMES, figure_bytes, figures_shown
 from analysis.models import Estimate
 from analysis.selectors import estimates_latest, refresh_runs, results_watermark
@@ -104,6 +105,8 @@ def study_results(request: HttpRequest, slug: str) -> HttpResponse:
         "subgroups": _rows([e for e in effects if e.subgroup != "all"]),
         "positions": _rows([e for e in latest if e.estimand == Estimate.Estimand.POSITION_BIAS]),
         "figures": figures_shown(study=study, watermark=watermark),
+        "heterogeneity": heterogeneity_rows(study=study),
+        "interactions": interaction_rows(study=study),
         "runs": refresh_runs(study=study, limit=20),
     }
     return render(request, "analysis/results.html", context)

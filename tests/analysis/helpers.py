@@ -90,7 +90,7 @@ def y_of(study, label) -> float | None:
     )
 
 
-def study_with_every_figure(owner, *, annotators: int = 20, seed: int = 0):
+def study_with_every_figure(owner, *, annotators: int = 20, seed: int = 0, p_treated=0.7):
     """A study with a questionnaire, attention checks and a label target, labelled by
     ``annotators`` (20: enough for every figure, the sequence included), refreshed after every
     four so the convergence panels have a history."""
@@ -107,6 +107,6 @@ def study_with_every_figure(owner, *, annotators: int = 20, seed: int = 0):
     study.owners.add(owner)
     rng = np.random.default_rng(seed)
     for batch in range(0, annotators, 4):
-        label_study(study, annotators=min(4, annotators - batch), rng=rng)
+        label_study(study, annotators=min(4, annotators - batch), rng=rng, p_treated=p_treated)
         study_refresh(study_id=study.pk)
     return study

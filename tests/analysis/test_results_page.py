@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from analysis.extras import heterogeneity_rows
 from analysis.figures import NAMES
 from analysis.selectors import estimates_latest
 from analysis.services import study_refresh
@@ -141,3 +142,22 @@ def test_the_estimates_download_as_csv_with_the_pages_figures(client, owned_stud
         assert row["ci_low"] == ("" if estimate.ci_low is None else str(estimate.ci_low))
         if estimate.subgroup == "all":
             assert row["weighting"] == study.estimand and row["annotators"] == "20"
+
+
+@pytest.mark.django_db
+def test_the_heterogeneity_table_finds_a_planted_difference_and_not_a_missing_one(client):
+    owner = user_make("het-owner")
+    # Novices (even index) at chance, experts almost always for the treated answer.
+    planted = study_with_every_figure(
+        owner, annotators=28, seed=3, p_treated=lambda k: 0.97 if k % 2 else 0.5
+    )
+    flat = study_with_every_figure(owner, annotators=28, seed=4)
+    (het,) = heterogeneity_rows(study=planted)
+    assert het.question == "expertise" and het.df == 1 and het.p_value < 0.01
+    assert het.sentence.startswith("The effect differs between answers to expertise")
+    (none,) = heterogeneity_rows(study=flat)
+    assert none.p_value > 0.05 and none.sentence.startswith("No clear sign")
+    client.force_login(owner)
+    html = client.get(f"/results/{planted.slug}/").content.decode()
+    assert 'id="heterogeneity"' in html and het.sentence in html
+    assert 'id="interactions"' not in html  # one intervention per pair: nothing to interact
