@@ -10,6 +10,7 @@ outside the data.
 import io
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import matplotlib
 
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 INK, GREY, LIGHT = "#1b1b1b", "#6b6b6b", "#d9d9d9"
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,
@@ -32,7 +33,7 @@ STYLE = {
 }
 # Only these figures use matplotlib in this process; text properties are read from
 # rcParams when an artist is made, so the style is set once here, not per call.
-matplotlib.rcParams.update(STYLE)
+matplotlib.rcParams.update(STYLE)  # type: ignore[arg-type]  # keys are rc names
 WIDTH = 7.5  # inches; the page shows figures at most 750 px wide
 EFFECT_AXIS = "Effect: percentage points above chance (50%)"
 

@@ -296,11 +296,12 @@ def label_records(*, study: Study) -> list[LabelRecord]:
 
 def enrollment_times(*, study: Study) -> list[datetime]:
     """When each consenting annotator joined the study, oldest first."""
-    return list(
+    times = (
         Enrollment.objects.filter(study_id=study.pk, consented_at__isnull=False)
         .order_by("consented_at")
         .values_list("consented_at", flat=True)
     )
+    return [t for t in times if t is not None]
 
 
 def results_watermark(*, study: Study) -> int:
