@@ -5,10 +5,11 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from django.core.cache import cache
 
 from analysis.extras import heterogeneity_rows
-from analysis.figures import NAMES
-from analysis.selectors import estimates_latest
+from analysis.figures import NAMES, figure_bytes
+from analysis.selectors import estimates_latest, results_watermark
 from analysis.services import study_refresh
 from tests.analysis.helpers import label_study, study_with_every_figure
 from tests.factories import study_make, user_make
@@ -161,3 +162,14 @@ def test_the_heterogeneity_table_finds_a_planted_difference_and_not_a_missing_on
     html = client.get(f"/results/{planted.slug}/").content.decode()
     assert 'id="heterogeneity"' in html and het.sentence in html
     assert 'id="interactions"' not in html  # one intervention per pair: nothing to interact
+
+
+@pytest.mark.django_db
+def test_figures_are_cached_under_the_results_watermark(owned_study):
+    _, study = owned_study
+    watermark = results_watermark(study=study)
+    data = figure_bytes(study=study, name="forest", fmt="png")
+    assert cache.get(f"results-figure:{study.pk}:{watermark}:forest:png") == data
+    label_study(study, annotators=1, rng=np.random.default_rng(8))
+    study_refresh(study_id=study.pk)
+    assert results_watermark(study=study) > watermark  # a new key: drawn afresh

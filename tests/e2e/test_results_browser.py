@@ -97,6 +97,10 @@ def test_every_figure_is_shown_and_the_open_page_updates_itself(
             figure = page.request.get(f"{live_server.url}/results/{study.slug}/figures/{name}.png")
             (SHOTS / f"results-figure-{name}.png").write_bytes(figure.body())
         accessible(page)
+        animation = "getComputedStyle(document.getElementById('live')).animationName"
+        assert page.evaluate(animation) == "arrive"
+        page.emulate_media(reduced_motion="reduce")
+        assert page.evaluate(animation) == "none"
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SHOTS / "results-top.png"))
         page.locator("#figure-forest").scroll_into_view_if_needed()
