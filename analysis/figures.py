@@ -168,12 +168,19 @@ def figure_make(*, study: Study, name: str) -> Figure | None:
     raise ValueError(f"no figure named {name!r}; the figures are {', '.join(NAMES)}")
 
 
+def figure_cache_key(*, study: Study, watermark: int, name: str, fmt: str) -> str:
+    # The creation time too: a database rebuilt from scratch reuses ids, and a shared
+    # cache must not serve another study's figure under them.
+    born = int(study.created_at.timestamp() * 1e6)
+    return f"results-figure:{study.pk}:{born}:{watermark}:{name}:{fmt}"
+
+
 def figure_bytes(*, study: Study, name: str, fmt: str, watermark: int | None = None) -> bytes:
     """The figure as SVG or PNG bytes (b"" when it has nothing to show), cached under the
     results watermark."""
     if watermark is None:
         watermark = results_watermark(study=study)
-    key = f"results-figure:{study.pk}:{watermark}:{name}:{fmt}"
+    key = figure_cache_key(study=study, watermark=watermark, name=name, fmt=fmt)
     try:
         cached = cache.get(key)
     except Exception:  # a cache outage costs the drawing only

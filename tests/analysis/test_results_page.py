@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from analysis.extras import heterogeneity_rows
-from analysis.figures import NAMES, figure_bytes
+from analysis.figures import NAMES, figure_bytes, figure_cache_key
 from analysis.selectors import estimates_latest, results_watermark
 from analysis.services import study_refresh
 from tests.analysis.helpers import label_study, study_with_every_figure
@@ -169,7 +169,8 @@ def test_figures_are_cached_under_the_results_watermark(owned_study):
     _, study = owned_study
     watermark = results_watermark(study=study)
     data = figure_bytes(study=study, name="forest", fmt="png")
-    assert cache.get(f"results-figure:{study.pk}:{watermark}:forest:png") == data
+    key = figure_cache_key(study=study, watermark=watermark, name="forest", fmt="png")
+    assert key.startswith(f"results-figure:{study.pk}:") and cache.get(key) == data
     label_study(study, annotators=1, rng=np.random.default_rng(8))
     study_refresh(study_id=study.pk)
     assert results_watermark(study=study) > watermark  # a new key: drawn afresh
