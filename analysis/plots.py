@@ -131,6 +131,16 @@ def forest_figure(*, rows: list[Interval]) -> Figure:
     return fig
 
 
+def _thin(points: list[Point], most: int = 60) -> list[Point]:
+    """At most ``most`` snapshots, evenly spaced, the newest kept: a refresh per label
+    gives thousands, more than a panel can show and slow to draw."""
+    if len(points) <= most:
+        return points
+    step = -(-len(points) // most)
+    kept = points[::step]
+    return kept if kept[-1] is points[-1] else [*kept, points[-1]]
+
+
 def convergence_figure(*, series: dict[str, list[Point]]) -> Figure:
     """One panel per intervention: the estimate against labels covered, its 95% interval
     (shaded band) and its confidence sequence (dashed bounds)."""
@@ -144,7 +154,7 @@ def convergence_figure(*, series: dict[str, list[Point]]) -> Figure:
         if k >= len(names):
             ax.set_visible(False)
             continue
-        ps = series[names[k]]
+        ps = _thin(series[names[k]])
         xs = [p.x for p in ps]
         band = [p for p in ps if p.ci_low is not None and p.ci_high is not None]
         if band:
@@ -291,7 +301,7 @@ def recruitment_figure(
         ax.set_title(what, loc="left")
         ax.set_ylabel("Count")
         ax.set_xlabel("Time (UTC)")
-        locator = matplotlib.dates.AutoDateLocator(maxticks=5)
+        locator = matplotlib.dates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
