@@ -9,7 +9,7 @@ outside the data.
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -301,6 +301,9 @@ def recruitment_figure(
         ax.set_title(what, loc="left")
         ax.set_ylabel("Count")
         ax.set_xlabel("Time (UTC)")
+        if times and (times[-1] - times[0]).total_seconds() < 60:
+            # Under a minute of data leaves the date locator no interval to pick.
+            ax.set_xlim(times[0] - timedelta(seconds=30), times[-1] + timedelta(seconds=30))
         locator = matplotlib.dates.AutoDateLocator()
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(matplotlib.dates.ConciseDateFormatter(locator))
