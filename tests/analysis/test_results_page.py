@@ -7,12 +7,18 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 
-from analysis.extras import heterogeneity_rows
+from analysis.extras import heterogeneity_rows, interaction_rows
 from analysis.figures import NAMES, figure_bytes, figure_cache_key
-from analysis.selectors import estimates_latest, results_watermark
+from analysis.selectors import estimates_latest, label_arrays, results_watermark
 from analysis.services import study_refresh
+from interventions.models import Intervention, StimulusSet
+from interventions.services import (
+    interventions_install_builtin,
+    prompts_import,
+    stimulus_set_generate,
+)
 from tests.analysis.helpers import label_study, study_with_every_figure
-from tests.factories import study_make, user_make
+from tests.factories import demo_lines, study_make, user_make
 
 
 @pytest.fixture
@@ -174,3 +180,33 @@ def test_figures_are_cached_under_the_results_watermark(owned_study):
     label_study(study, annotators=1, rng=np.random.default_rng(8))
     study_refresh(study_id=study.pk)
     assert results_watermark(study=study) > watermark  # a new key: drawn afresh
+
+
+@pytest.mark.django_db
+def test_a_factorial_study_shows_the_interaction_of_two_interventions(client):
+    interventions_install_builtin()
+    source = "factorial-results"
+    prompts_import(lines=demo_lines(30), source=source)
+    stimulus_set = StimulusSet.objects.create(
+        name="factorial", response_source=source, seed=7, design=StimulusSet.Design.FACTORIAL
+    )
+    names = ["hedging-more", "sycophancy-more"]
+    stimulus_set.interventions.set(Intervention.objects.filter(name__in=names))
+    stimulus_set_generate(stimulus_set=stimulus_set)
+    owner = user_make("factorial-owner")
+    study = study_make(stimulus_set=stimulus_set, replication_factor=3, labels_per_annotator=6)
+    study.owners.add(owner)
+    label_study(study, annotators=15, rng=np.random.default_rng(2))
+    study_refresh(study_id=study.pk)
+    (row,) = interaction_rows(study=study)
+    assert row.term == "hedging-more:sycophancy-more"
+    # The point is the least-squares coefficient of the product, recomputed by hand.
+    data = label_arrays(study=study)
+    t = np.array([[tr.get(n, 0) for n in names] for tr in data.treatments], dtype=float)
+    x = np.column_stack([t, t[:, 0] * t[:, 1], 2.0 * data.treated_on_left - 1.0])
+    beta = np.linalg.lstsq(x, data.outcome - 0.5, rcond=None)[0]
+    assert row.point == pytest.approx(beta[2], abs=1e-10)
+    assert row.ci_low < row.point < row.ci_high
+    client.force_login(owner)
+    html = client.get(f"/results/{study.slug}/").content.decode()
+    assert 'id="interactions"' in html and "hedging-more:sycophancy-more" in html
