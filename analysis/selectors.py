@@ -1,6 +1,7 @@
 """Reads for analysis: labels to fold or rebuild from, stored sums, covariates, estimates."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from django.db.models import Max, Min, Q
@@ -8,9 +9,9 @@ from django.db.models import Max, Min, Q
 from analysis.estimators.sums import ClusterSums
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from annotators.models import CovariateResponse
-from collection.models import Label, Study
+from collection.models import Enrollment, Label, Study
 from collection.outcomes import label_outcome
-from interventions.models import Intervention
+from interventions.models import Intervention, Stimulus
 
 # What the effect regression needs of a label, in this order.
 LABEL_FIELDS = (
@@ -241,3 +242,68 @@ def estimates_history(*, study: Study, estimand: str = "amce") -> list[Estimate]
 
 def refresh_runs(*, study: Study, limit: int = 50) -> list[RefreshRun]:
     return list(RefreshRun.objects.filter(study=study).order_by("-started_at")[:limit])
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One current label as the agreement, quality and recruitment figures read it."""
+
+    annotator_id: int
+    stimulus_id: int
+    treatment: dict[str, int]
+    outcome: float  # 1 treated preferred, 0 control, 0.5 tie (Label.outcome)
+    is_check: bool
+    check_passed: bool | None  # attention checks only: answered as the stimulus asks
+    created_at: datetime
+
+
+def label_records(*, study: Study) -> list[LabelRecord]:
+    """Current labels (corrections replace what they correct) of the study, oldest first."""
+    rows = (
+        Label.objects.filter(study_id=study.pk, superseded_by__isnull=True)
+        .order_by("pk")
+        .values_list(
+            "assignment__annotator_id",
+            "assignment__stimulus_id",
+            "assignment__stimulus__treatment",
+            "outcome",
+            "assignment__stimulus__is_attention_check",
+            "assignment__stimulus__attention_answer",
+            "choice",
+            "assignment__treated_on_left",
+            "created_at",
+        )
+    )
+    return [
+        LabelRecord(
+            annotator_id=annotator,
+            stimulus_id=stimulus,
+            treatment=treatment,
+            outcome=outcome,
+            is_check=check,
+            # As collection.selectors.attention_passed counts it: a tie never passes.
+            check_passed=(
+                (choice == "left") == (left == (answer == Stimulus.Side.TREATED))
+                and choice != "tie"
+                if check
+                else None
+            ),
+            created_at=created,
+        )
+        for annotator, stimulus, treatment, outcome, check, answer, choice, left, created in rows
+    ]
+
+
+def enrollment_times(*, study: Study) -> list[datetime]:
+    """When each consenting annotator joined the study, oldest first."""
+    times = (
+        Enrollment.objects.filter(study_id=study.pk, consented_at__isnull=False)
+        .order_by("consented_at")
+        .values_list("consented_at", flat=True)
+    )
+    return [t for t in times if t is not None]
+
+
+def results_watermark(*, study: Study) -> int:
+    """Changes whenever a refresh stores new estimates: the newest estimate row's id."""
+    return Estimate.objects.filter(study=study).aggregate(last=Max("pk"))["last"] or 0

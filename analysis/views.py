@@ -1,16 +1,19 @@
 """The results page of a study, for its owners and collaborators, and its estimates as CSV."""
 
 import csv
+from dataclasses import dataclass
 
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.safestring import mark_safe
 
+from analysis.extras import heterogeneity_rows, interaction_rows
+from analysis.figures import FORMATS, NAMES, figure_bytes, figures_shown
 from analysis.models import Estimate
-from analysis.plots import Point, convergence_svg
-from analysis.selectors import estimates_history, estimates_latest, refresh_runs
+from analysis.selectors import estimates_latest, refresh_runs, results_watermark
+from analysis.sentences import RowFigures, row_sentence
 from collection.access import study_for_reader
+from collection.models import Study
 
 # The CSV's columns: (header, how to read it off an Estimate), in the order shown.
 CSV_COLUMNS = (
@@ -42,9 +45,7 @@ CSV_COLUMNS = (
 def study_estimates_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The latest estimates as CSV, one row per table row of the results page (empty cells
     where the page shows a dash)."""
-    study = study_for_reader(user=request.user, slug=slug)
-    if study is None:
-        raise Http404("no study with this link among the studies you can read")
+    study = _readable(request, slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-estimates.csv"'
     writer = csv.writer(response)
@@ -55,25 +56,78 @@ def study_estimates_csv(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-@staff_member_required
-def study_results(request: HttpRequest, slug: str) -> HttpResponse:
+def _readable(request: HttpRequest, slug: str) -> Study:
     study = study_for_reader(user=request.user, slug=slug)
     if study is None:
         raise Http404("no study with this link among the studies you can read")
-    series: dict[str, list[Point]] = {}
-    for e in estimates_history(study=study):
-        series.setdefault(e.intervention.name, []).append(
-            Point(e.n_labels, e.point, e.ci_low, e.ci_high, e.cs_low, e.cs_high)
+    return study
+
+
+@dataclass(frozen=True)
+class Row:
+    """An estimate row as the page shows it: the snapshot and its sentence."""
+
+    e: Estimate
+    sentence: str
+
+
+def _rows(estimates: list[Estimate]) -> list[Row]:
+    return [
+        Row(
+            e,
+            row_sentence(
+                RowFigures(
+                    intervention=e.intervention.name,
+                    estimand=e.estimand,
+                    weighting=e.weighting,
+                    subgroup=e.subgroup,
+                    point=e.point,
+                    ci_low=e.ci_low,
+                    ci_high=e.ci_high,
+                    note=e.note,
+                )
+            ),
         )
+        for e in estimates
+    ]
+
+
+@staff_member_required
+def study_results(request: HttpRequest, slug: str) -> HttpResponse:
+    study = _readable(request, slug)
+    watermark = results_watermark(study=study)
     latest = estimates_latest(study=study, subgroups=True)
     effects = [e for e in latest if e.estimand == Estimate.Estimand.AMCE]
     context = {
         "study": study,
-        "effects": [e for e in effects if e.subgroup == "all"],
-        "subgroups": [e for e in effects if e.subgroup != "all"],
-        "positions": [e for e in latest if e.estimand == Estimate.Estimand.POSITION_BIAS],
-        # Built from numbers and escaped names only (analysis.plots), so safe to inline.
-        "plot": mark_safe(convergence_svg(series=series)),  # noqa: S308
+        "watermark": watermark,
+        "effects": _rows([e for e in effects if e.subgroup == "all"]),
+        "subgroups": _rows([e for e in effects if e.subgroup != "all"]),
+        "positions": _rows([e for e in latest if e.estimand == Estimate.Estimand.POSITION_BIAS]),
+        "figures": figures_shown(study=study, watermark=watermark),
+        "heterogeneity": heterogeneity_rows(study=study),
+        "interactions": interaction_rows(study=study),
         "runs": refresh_runs(study=study, limit=20),
     }
     return render(request, "analysis/results.html", context)
+
+
+@staff_member_required
+def study_results_status(request: HttpRequest, slug: str) -> JsonResponse:
+    """What the open page polls: a new watermark means new estimates to swap in."""
+    study = _readable(request, slug)
+    return JsonResponse({"watermark": results_watermark(study=study)})
+
+
+@staff_member_required
+def study_figure(request: HttpRequest, slug: str, name: str, fmt: str) -> HttpResponse:
+    study = _readable(request, slug)
+    if name not in NAMES or fmt not in FORMATS:
+        raise Http404(f"no figure {name}.{fmt}; the figures are {', '.join(NAMES)} as svg or png")
+    data = figure_bytes(study=study, name=name, fmt=fmt)
+    if not data:
+        raise Http404(f"the {name} figure has nothing to show yet")
+    response = HttpResponse(data, content_type=FORMATS[fmt])
+    if "download" in request.GET:
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-{name}.{fmt}"'
+    return response

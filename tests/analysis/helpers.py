@@ -5,11 +5,14 @@ import uuid
 import numpy as np
 
 from analysis.estimators.effects import attribute_effect
+from analysis.services import study_refresh
+from annotators.models import CovariateSchema
 from annotators.services import covariates_record
 from collection.models import Label
 from collection.outcomes import label_outcome
 from collection.services import assignment_next, label_submit
-from tests.factories import enrollment_make
+from tests.collection.helpers import attention_checks_make
+from tests.factories import enrollment_make, stimulus_set_make, study_make
 
 QUESTIONS = [
     {"key": "expertise", "label": "Expertise", "type": "choice", "choices": ["novice", "expert"]}
@@ -85,3 +88,25 @@ def y_of(study, label) -> float | None:
         ties=study.ties,
         strength_mode=study.strength,
     )
+
+
+def study_with_every_figure(owner, *, annotators: int = 20, seed: int = 0, p_treated=0.7):
+    """A study with a questionnaire, attention checks and a label target, labelled by
+    ``annotators`` (20: enough for every figure, the sequence included), refreshed after every
+    four so the convergence panels have a history."""
+    stimulus_set = stimulus_set_make(prompts=30)
+    attention_checks_make(stimulus_set, 3)
+    study = study_make(
+        stimulus_set=stimulus_set,
+        replication_factor=4,
+        labels_per_annotator=4,
+        attention_check_rate=0.25,
+        label_target=120,
+        schema=CovariateSchema.objects.create(name=f"expertise-{seed}", questions=QUESTIONS),
+    )
+    study.owners.add(owner)
+    rng = np.random.default_rng(seed)
+    for batch in range(0, annotators, 4):
+        label_study(study, annotators=min(4, annotators - batch), rng=rng, p_treated=p_treated)
+        study_refresh(study_id=study.pk)
+    return study
