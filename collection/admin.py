@@ -125,7 +125,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     list_filter = ("status",)
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets",)
-    readonly_fields = ("entry_link", "results_link", "owner_names", "exports_link")
+    readonly_fields = ("entry_link", "results_link", "owner_names")
     inlines = (StudyAccessInline,)
     fieldsets = (
         ("Results", {"fields": ("entry_link", "results_link")}),

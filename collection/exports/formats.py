@@ -62,12 +62,12 @@ def trl_rows(r: Record, study: str, conversational: bool = False) -> list[Row]:
     rows = []
     for treated_won, share in _sides(r):
         chosen, rejected = (r.treated, r.control) if treated_won else (r.control, r.treated)
-        row: Row = (
-            {"prompt": _user(r.prompt), "chosen": _assistant(chosen)}
-            | {"rejected": _assistant(rejected)}
-            if conversational
-            else {"prompt": r.prompt, "chosen": chosen, "rejected": rejected}
-        )
+        row: Row
+        if conversational:
+            row = {"prompt": _user(r.prompt), "chosen": _assistant(chosen)}
+            row["rejected"] = _assistant(rejected)
+        else:
+            row = {"prompt": r.prompt, "chosen": chosen, "rejected": rejected}
         row["chosen_is_treated"] = treated_won
         row["share"] = share
         rows.append(row | _metadata(r, study))

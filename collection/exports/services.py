@@ -18,7 +18,7 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -84,7 +84,7 @@ def _check(fmt: str, file_format: str) -> None:
 def export_request(
     *,
     study: Study,
-    requested_by: AbstractBaseUser | None,
+    requested_by: User | None,
     format: str,
     file_format: str,
     options: dict[str, object] | None = None,
