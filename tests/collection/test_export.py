@@ -177,15 +177,18 @@ def test_graded_strength_splits_the_label_by_y(surveyed, tmp_path):
 @pytest.mark.django_db
 def test_filters_leave_out_ties_failures_and_careless_annotators(stimulus_set, tmp_path):
     attention_checks_make(stimulus_set, 3)
-    study = study_make(stimulus_set=stimulus_set, attention_check_rate=0.5, labels_per_annotator=6)
+    # Nearly every draw is a check while one is left, so both annotators see all three.
+    study = study_make(stimulus_set=stimulus_set, attention_check_rate=0.9, labels_per_annotator=6)
     careful, careless = enrollment_make(study), enrollment_make(study)
     for enrollment, attentive in ((careful, True), (careless, False)):
+        tied = False
         while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
             if a.is_attention_check:
                 asked_left = (a.stimulus.attention_answer == "treated") == a.treated_on_left
                 choice = "left" if asked_left == attentive else "right"
             else:
-                choice = "tie" if a.sequence == 0 else "left"
+                choice = "left" if tied else "tie"
+                tied = True
             label_submit(
                 enrollment_id=enrollment.pk,
                 assignment_id=a.pk,
@@ -198,6 +201,7 @@ def test_filters_leave_out_ties_failures_and_careless_annotators(stimulus_set, t
     failed = checks.filter(assignment__enrollment=careless).count()
     assert failed and checks.filter(assignment__enrollment=careful).exists()
     ties = labels.filter(choice="tie").count()
+    assert ties == 2
     careless_labels = labels.filter(assignment__enrollment=careless).count()
 
     written, data, _, card = bundle(study, tmp_path, "labels", "parquet")
