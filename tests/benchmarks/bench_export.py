@@ -4,9 +4,10 @@ A dedicated PostgreSQL database (created here, dropped at the end) gets two stud
 200 imported pairs (prompts of ~200 characters, answers of ~800), with annotators,
 enrollments, covariates, assignments and labels written by COPY (the API would take
 hours; the export reads only what is stored). Each export then runs in a fresh
-subprocess, so its peak resident memory (``ru_maxrss``) is the export's alone, and the
-baseline (Django, pyarrow and the connection loaded, before the first row) is printed
-beside it (VmHWM of /proc/self/status). Memory that does not grow from 200,000 to 1,000,000 labels is the point.
+subprocess, so its peak resident memory (VmHWM of /proc/self/status) is the export's
+alone, and the baseline (Django, pyarrow and the connection loaded, before the first
+row) is printed beside it. Memory that does not grow from 200,000 to 1,000,000 labels
+is the point.
 
     .venv/bin/python tests/benchmarks/bench_export.py [--sizes 200000 1000000] [--format trl]
 
