@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from analysis.coalesce import queued_clear
+from analysis.exports import export_build_with_estimates
 from analysis.services import refresh_sweep, studies_rebuild, study_refresh_request
 from collection.refresh import refresh_pending_clear
 
@@ -45,3 +46,9 @@ def sweep_missed_refreshes() -> int:
 @shared_task(name="analysis.rebuild_all", acks_late=True)
 def rebuild_all() -> int:
     return len(studies_rebuild())
+
+
+# A million labels take tens of seconds; the limit leaves room for a busy machine.
+@shared_task(name="analysis.export_build", acks_late=True, time_limit=3600, soft_time_limit=3500)
+def export_build(export_id: int) -> str:
+    return export_build_with_estimates(export_id=export_id).status

@@ -2,13 +2,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from collection.access import covariate_schemas_usable, studies_editable, studies_readable
-from collection.export import dataset_jsonl
+from collection.exports.forms import ExportForm
+from collection.exports.services import ExportInvalid, export_request
 from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study, StudyAccess
 from collection.pool import study_slots_build
 from collection.pretest import pretest_results, study_validation_refresh
@@ -139,6 +141,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "status",
                     "owner_names",
                     "kind",
+                    "exports_link",
                     "stimulus_sets",
                     "require_approved",
                     "require_validated",
@@ -227,7 +230,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             # Randomisation and analysis must not change under collected labels: clone
             # the study to run a different design.
             fields += FROZEN_WHEN_LAUNCHED
-        fields += ["prolific_study_url", "pretest_results"]
+        fields += ["prolific_study_url", "pretest_results", "exports_link"]
         return tuple(dict.fromkeys(fields))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -372,17 +375,61 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         updated = queryset.filter(status=Study.Status.RUNNING).update(status=Study.Status.PAUSED)
         self.message_user(request, f"{updated} study(ies) paused.", messages.SUCCESS)
 
-    @admin.action(description="Export dataset (TRL JSONL)")
+    @admin.action(description="Export dataset (TRL, KTO or label table; JSONL or Parquet)")
     def export_jsonl(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(request, "Select exactly one study to export.", messages.ERROR)
             return None
-        study = queryset.get()
-        response = StreamingHttpResponse(
-            dataset_jsonl(study=study), content_type="application/x-ndjson"
+        return HttpResponseRedirect(
+            reverse("admin:collection_study_exports", args=[queryset.get().pk])
         )
-        response["Content-Disposition"] = f'attachment; filename="{study.slug}.jsonl"'
-        return response
+
+    @admin.display(description="exports")
+    def exports_link(self, obj: Study) -> str:
+        if not obj.pk:
+            return "–"
+        url = reverse("admin:collection_study_exports", args=[obj.pk])
+        return format_html('<a href="{}">export the dataset; past exports</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.exports_view)
+        own = [path("<int:pk>/export/", view, name="collection_study_exports")]
+        return own + super().get_urls()
+
+    def exports_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Ask for an export and list the study's past ones (readers may export)."""
+        study = studies_readable(user=request.user).filter(pk=pk).first()
+        if study is None:
+            raise Http404("no such study")
+        form = ExportForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                export = export_request(
+                    study=study,
+                    requested_by=request.user,  # type: ignore[arg-type]
+                    format=form.cleaned_data["format"],
+                    file_format=form.cleaned_data["file_format"],
+                    options=form.options(),
+                )
+            except ExportInvalid as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    f"Export #{export.pk} is queued; its download link appears below when "
+                    "the worker has built it (reload the page).",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Export {study.title}",
+            "study": study,
+            "form": form,
+            "exports": study.exports.select_related("requested_by").order_by("-pk")[:50],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/collection/study/exports.html", context)
 
 
 def _share(value: float | None) -> str:

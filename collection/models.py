@@ -567,3 +567,53 @@ class CellTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stratum or 'all'} / {self.cell}"
+
+
+class Export(models.Model):
+    """A dataset export a researcher asked for: what, with which filters, and the file the
+    worker wrote. The request and its options never change; only the worker's outcome
+    (status, counts, file, digest, error) is filled in once."""
+
+    class Format(models.TextChoices):
+        TRL = "trl", "TRL preference, standard (prompt/chosen/rejected text)"
+        TRL_CONVERSATIONAL = "trl_conversational", "TRL preference, conversational (messages)"
+        KTO = "kto", "KTO unpaired (prompt/completion/label)"
+        LABELS = "labels", "full label table (one row per label, ties included)"
+        PRETEST_ANSWERS = "pretest_answers", "a pretest's answers (one row per answered pair)"
+
+    class FileFormat(models.TextChoices):
+        JSONL = "jsonl", "JSON Lines"
+        PARQUET = "parquet", "Parquet"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        DONE = "done", "done"
+        FAILED = "failed", "failed"
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    format = models.CharField(max_length=20, choices=Format.choices)
+    file_format = models.CharField(max_length=10, choices=FileFormat.choices)
+    options = models.JSONField(default=dict, blank=True, help_text="Filters asked for.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file_name = models.CharField(
+        max_length=100, blank=True, help_text="Random name of the zip under VAR_DIR/exports."
+    )
+    rows = models.PositiveIntegerField(null=True, blank=True, help_text="Rows in the data file.")
+    labels = models.PositiveIntegerField(null=True, blank=True, help_text="Labels exported.")
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="Labels read, ties, and what each filter left out."
+    )
+    sha256 = models.CharField(max_length=64, blank=True, help_text="Digest of the zip.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["study", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} of {self.study}: {self.format}.{self.file_format}"

@@ -13,6 +13,7 @@ urlpatterns = [
     path("s/", include("collection.urls")),
     path("results/", include("analysis.urls")),
     path("simulation/", include("simulation.urls")),
+    path("exports/", include("collection.exports.urls")),
     path("api/", include((collection_api, "collection_api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("healthz", healthz, name="healthz"),

@@ -139,10 +139,13 @@ def test_no_one_but_the_owner_changes_or_exports_the_study(client, world, who):
         _url(type(study), "changelist"),
         {"action": "export_jsonl", "_selected_action": [study.pk]},
     )
+    exports_page = reverse("admin:collection_study_exports", args=[study.pk])
     if who == "bob":
-        assert "attachment" not in export.get("Content-Disposition", "")
+        assert export.get("Location") != exports_page
+        assert client.get(exports_page).status_code == 404
     else:  # a reader may export: results, exports and records
-        assert export.status_code == 200
+        assert export.status_code == 302 and export["Location"] == exports_page
+        assert client.get(exports_page).status_code == 200
 
 
 @pytest.mark.django_db

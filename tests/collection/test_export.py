@@ -1,17 +1,37 @@
+"""Exports: every format and file type loads with Hugging Face datasets with exactly the
+codebook's columns; ties, filters and weights as documented; access as collection.access."""
+
 import json
 import uuid
+import zipfile
 
+import datasets
 import pytest
 from django.core.management import call_command
 
-from collection.export import dataset_rows
+from annotators.models import CovariateSchema
+from annotators.services import covariates_record
+from collection.exports.columns import LABEL_FORMATS, codebook
+from collection.exports.services import ExportInvalid, export_write
+from collection.models import Label
 from collection.services import assignment_next, label_submit
-from tests.factories import enrollment_make
+from interventions.models import Stimulus
+from tests.collection.helpers import attention_checks_make
+from tests.factories import enrollment_make, study_make
+
+QUESTIONS = [
+    {"key": "expertise", "label": "Expertise", "type": "choice", "choices": ["low", "high"]},
+    {"key": "age", "label": "Age", "type": "number", "min": 18, "max": 99},
+]
 
 
-def _labelled(study, answers: list[tuple[str, int]]):
+def labelled(study, answers: list[tuple[str, int]], covariates: dict | None = None):
     """One annotator labels the next pairs with these (choice, strength) answers."""
     enrollment = enrollment_make(study)
+    if covariates is not None:
+        covariates_record(
+            annotator=enrollment.annotator, schema=study.covariate_schema, answers=covariates
+        )
     for choice, strength in answers:
         a = assignment_next(enrollment_id=enrollment.pk).assignment
         label_submit(
@@ -24,54 +44,221 @@ def _labelled(study, answers: list[tuple[str, int]]):
     return enrollment
 
 
+def bundle(study, tmp_path, fmt="trl", file_format="jsonl", **options):
+    """Write the export and unpack it: (written, data path, codebook, data card)."""
+    out = tmp_path / f"{fmt}-{file_format}-{len(list(tmp_path.iterdir()))}.zip"
+    written = export_write(
+        study=study, format=fmt, file_format=file_format, options=options, out=out
+    )
+    target = tmp_path / out.stem
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        z.extractall(target)
+    data = target / f"{study.slug}-{fmt}.{file_format}"
+    assert sorted(names) == sorted([data.name, "codebook.json", "DATACARD.md"])
+    book = json.loads((target / "codebook.json").read_text())
+    return written, data, book, (target / "DATACARD.md").read_text()
+
+
+def jsonl_rows(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture
+def schema(db):
+    return CovariateSchema.objects.create(name="export-q", questions=QUESTIONS)
+
+
+@pytest.fixture
+def surveyed(stimulus_set, schema):
+    study = study_make(stimulus_set=stimulus_set, schema=schema, labels_per_annotator=4)
+    labelled(
+        study,
+        [("left", 1), ("tie", 2), ("right", 3), ("left", 2)],
+        {"expertise": "high", "age": 30},
+    )
+    labelled(study, [("right", 1), ("left", 1), ("tie", 1)], {"expertise": "low", "age": 50})
+    return study
+
+
 @pytest.mark.django_db
-def test_export_rows_are_trl_pairs_with_causal_metadata(study, tmp_path):
-    enrollment = _labelled(study, [("left", 1), ("right", 1), ("tie", 1), ("left", 1)])
-    rows = list(dataset_rows(study=study))
-    # The tie (y = 1/2 by default) is two half-weight rows, one per side.
-    assert len(rows) == 5 and sum(r["weight"] for r in rows) == 4
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+@pytest.mark.parametrize("fmt", LABEL_FORMATS)
+def test_every_export_loads_with_datasets_and_its_columns_are_the_codebook(
+    surveyed, tmp_path, fmt, file_format
+):
+    written, data, book, card = bundle(surveyed, tmp_path, fmt, file_format)
+    builder = "json" if file_format == "jsonl" else "parquet"
+    loaded = datasets.load_dataset(
+        builder, data_files=str(data), split="train", cache_dir=str(tmp_path / "hf")
+    )
+    assert loaded.column_names == list(book) == list(codebook(fmt))
+    assert all(entry["type"] and entry["meaning"] for entry in book.values())
+    assert loaded.num_rows == written.rows > 0
+    # 7 labels, 2 of them ties: paired formats write a tie as two half rows, KTO has no
+    # row for a tie and two per preference, the label table one per label.
+    assert written.rows == {"trl": 9, "trl_conversational": 9, "kto": 10, "labels": 7}[fmt]
+    first = loaded[0]
+    if fmt == "trl_conversational":
+        assert first["prompt"][0]["role"] == "user"
+        assert first["chosen"][0]["role"] == first["rejected"][0]["role"] == "assistant"
+    elif fmt == "kto":
+        assert isinstance(first["label"], bool) and isinstance(first["completion"], str)
+    else:
+        assert isinstance(first["prompt"], str)
+    assert json.loads(first["covariates"]) in ({"expertise": "high", "age": 30},)
+    assert first["weight"] == pytest.approx(1 / first["propensity"])
+    assert "## Covariate distributions" in card and "high: 1, low: 1" in card
+    assert "## Effect estimates" in card and "## Randomisation" in card
+
+
+@pytest.mark.django_db
+def test_trl_rows_pair_the_right_texts_and_keep_ties_as_two_half_rows(surveyed, tmp_path):
+    _, data, _, _ = bundle(surveyed, tmp_path, "trl", "jsonl")
+    rows = jsonl_rows(data)
+    assert sum(r["share"] for r in rows) == 7
     tie = [r for r in rows if r["choice"] == "tie"]
-    assert [(r["chosen_is_treated"], r["weight"], r["y"]) for r in tie] == [
-        (True, 0.5, 0.5),
+    assert sorted((r["chosen_is_treated"], r["share"], r["y"]) for r in tie) == [
         (False, 0.5, 0.5),
+        (False, 0.5, 0.5),
+        (True, 0.5, 0.5),
+        (True, 0.5, 0.5),
     ]
     for row in rows:
-        if row["choice"] == "tie":
-            continue
-        from interventions.models import Stimulus
-
         stimulus = Stimulus.objects.get(pk=row["stimulus_id"])
-        picked_left = row["choice"] == "left"
-        assert row["chosen_is_treated"] == (picked_left == row["treated_on_left"])
         winner = stimulus.treated if row["chosen_is_treated"] else stimulus.control
         loser = stimulus.control if row["chosen_is_treated"] else stimulus.treated
-        assert (row["chosen"], row["rejected"]) == (winner.text, loser.text)
-        assert row["prompt"] == stimulus.prompt.text
-        assert row["annotator"] == enrollment.annotator.code
-        assert 0 < row["propensity"] <= 1 and row["treatment"] == {row["cell"]: 1}
-    out = tmp_path / "out.jsonl"
-    book = tmp_path / "codebook.json"
-    call_command("export_dataset", study.slug, "--out", str(out), "--codebook", str(book))
-    assert [json.loads(line) for line in out.read_text().splitlines()] == rows
-    described = json.loads(book.read_text())
-    assert set(described) == set(rows[0]) and all(described.values())
+        assert (row["prompt"], row["chosen"], row["rejected"]) == (
+            stimulus.prompt.text,
+            winner.text,
+            loser.text,
+        )
+        if row["choice"] != "tie":
+            assert row["chosen_is_treated"] == ((row["choice"] == "left") == row["treated_on_left"])
+        assert row["treatment"] and json.loads(row["treatment"]) == stimulus.treatment
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("ties", "strength"), [("exclude", "ignore"), ("half", "graded")])
-def test_export_carries_the_live_outcome_under_the_studys_settings(study, ties, strength):
-    study.ties, study.strength = ties, strength
-    study.save()
-    _labelled(study, [("left", 1), ("tie", 2), ("right", 3), ("left", 3)])
-    rows = list(dataset_rows(study=study))
-    by_label: dict[int, float] = {}
-    for row in rows:
-        share = row["weight"] if row["chosen_is_treated"] else 0.0
-        by_label[row["label_id"]] = by_label.get(row["label_id"], 0.0) + share
-        assert by_label[row["label_id"]] <= row["y"] + 1e-12
-    assert all(by_label[r["label_id"]] == pytest.approx(r["y"]) for r in rows)
-    if ties == "exclude":
-        assert len(by_label) == 3 and all(r["choice"] != "tie" for r in rows)
-    else:
-        assert len(by_label) == 4
-        assert any(0 < r["y"] < 1 and r["choice"] != "tie" for r in rows)
+def test_the_label_table_keeps_ties_and_kto_counts_them_in_the_card(surveyed, tmp_path):
+    surveyed.ties = "exclude"
+    surveyed.save()
+    _, data, _, _ = bundle(surveyed, tmp_path, "labels", "jsonl")
+    rows = jsonl_rows(data)
+    assert [r["label_id"] for r in rows] == list(
+        Label.objects.filter(study=surveyed).order_by("pk").values_list("pk", flat=True)
+    )
+    assert [r["y"] for r in rows if r["choice"] == "tie"] == [None, None]
+    written, _, _, card = bundle(surveyed, tmp_path, "kto", "jsonl")
+    assert written.counts["ties"] == written.counts["ties_without_rows"] == 2
+    assert "Ties without a row in this format: 2 (KTO cannot express a tie)" in card
+    # TRL cannot write a tie the study leaves out either, and says so.
+    written, data, _, card = bundle(surveyed, tmp_path, "trl", "jsonl")
+    assert written.counts["ties_without_rows"] == 2 and written.rows == 5
+    assert all(r["choice"] != "tie" for r in jsonl_rows(data))
+
+
+@pytest.mark.django_db
+def test_graded_strength_splits_the_label_by_y(surveyed, tmp_path):
+    surveyed.strength = "graded"
+    surveyed.save()
+    _, data, _, _ = bundle(surveyed, tmp_path, "trl", "jsonl")
+    treated_share: dict[int, float] = {}
+    for r in jsonl_rows(data):
+        treated_share[r["label_id"]] = treated_share.get(r["label_id"], 0.0) + (
+            r["share"] if r["chosen_is_treated"] else 0.0
+        )
+    ys = {r["label_id"]: r["y"] for r in jsonl_rows(data)}
+    assert treated_share == pytest.approx(ys)
+    # Strength 1 and 2 move y by 1/6 and 1/3 only; strength 3 is a whole preference.
+    graded = {r["label_id"] for r in jsonl_rows(data) if r["choice"] != "tie" and 0 < r["y"] < 1}
+    assert len(graded) == 4 and len(ys) == 7
+
+
+@pytest.mark.django_db
+def test_filters_leave_out_ties_failures_and_careless_annotators(stimulus_set, tmp_path):
+    attention_checks_make(stimulus_set, 3)
+    # Nearly every draw is a check while one is left, so both annotators see all three.
+    study = study_make(stimulus_set=stimulus_set, attention_check_rate=0.9, labels_per_annotator=6)
+    careful, careless = enrollment_make(study), enrollment_make(study)
+    for enrollment, attentive in ((careful, True), (careless, False)):
+        tied = False
+        while (a := assignment_next(enrollment_id=enrollment.pk).assignment) is not None:
+            if a.is_attention_check:
+                asked_left = (a.stimulus.attention_answer == "treated") == a.treated_on_left
+                choice = "left" if asked_left == attentive else "right"
+            else:
+                choice = "left" if tied else "tie"
+                tied = True
+            label_submit(
+                enrollment_id=enrollment.pk,
+                assignment_id=a.pk,
+                submission_id=uuid.uuid4(),
+                choice=choice,
+                strength=1,
+            )
+    labels = Label.objects.filter(study=study)
+    checks = labels.filter(assignment__stimulus__is_attention_check=True)
+    failed = checks.filter(assignment__enrollment=careless).count()
+    assert failed and checks.filter(assignment__enrollment=careful).exists()
+    ties = labels.filter(choice="tie").count()
+    assert ties == 2
+    careless_labels = labels.filter(assignment__enrollment=careless).count()
+
+    written, data, _, card = bundle(study, tmp_path, "labels", "parquet")
+    assert written.rows == labels.count()
+
+    written, _, _, card = bundle(study, tmp_path, "labels", "jsonl", exclude_ties=True)
+    assert written.rows == labels.count() - ties and written.counts["ties_filtered"] == ties
+    assert f"Ties left out by the filter: {ties}" in card and "'exclude_ties': True" in card
+
+    written, data, _, card = bundle(
+        study, tmp_path, "labels", "jsonl", exclude_attention_failures=True
+    )
+    rows = jsonl_rows(data)
+    assert written.counts["attention_failures_filtered"] == failed
+    assert all(r["attention_passed"] is not False for r in rows)
+    assert any(r["attention_passed"] is True for r in rows)
+
+    written, data, _, _ = bundle(study, tmp_path, "labels", "jsonl", exclude_attention_checks=True)
+    assert written.rows == labels.count() - checks.count()
+    assert not any(r["is_attention_check"] for r in jsonl_rows(data))
+
+    written, data, _, card = bundle(study, tmp_path, "labels", "jsonl", min_attention_share=0.5)
+    codes = {r["annotator"] for r in jsonl_rows(data)}
+    assert codes == {careful.annotator.code}
+    assert written.counts["low_quality_labels_filtered"] == careless_labels
+    assert (
+        f"Annotators below the attention bar: 1, their labels left out: {careless_labels}" in card
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fmt", "file_format", "options", "message"),
+    [
+        ("dpo", "jsonl", {}, "unknown format 'dpo'"),
+        ("trl", "csv", {}, "unknown file format 'csv'"),
+        ("trl", "jsonl", {"drop": True}, "unknown export option(s) drop"),
+        ("trl", "jsonl", {"exclude_ties": "yes"}, "exclude_ties must be true or false"),
+        ("trl", "jsonl", {"min_attention_share": 2}, "from 0 to 1"),
+    ],
+)
+def test_a_bad_request_says_what_to_fix_and_writes_nothing(
+    study, tmp_path, fmt, file_format, options, message
+):
+    out = tmp_path / "x.zip"
+    with pytest.raises(ExportInvalid, match=message.replace("(", r"\(").replace(")", r"\)")):
+        export_write(study=study, format=fmt, file_format=file_format, options=options, out=out)
+    assert not out.exists()
+
+
+@pytest.mark.django_db
+def test_the_command_writes_the_same_bundle(surveyed, tmp_path):
+    out = tmp_path / "cmd.zip"
+    call_command(
+        "export_dataset", surveyed.slug, "--out", str(out), "--format", "kto", "--exclude-ties"
+    )
+    with zipfile.ZipFile(out) as z:
+        rows = [json.loads(line) for line in z.read(f"{surveyed.slug}-kto.jsonl").splitlines()]
+        assert list(json.loads(z.read("codebook.json"))) == list(rows[0])
+    assert len(rows) == 10 and sum(r["label"] for r in rows) == 5

@@ -3,13 +3,14 @@ per-pair verdicts, and main studies that serve only validated pairs."""
 
 import json
 import uuid
+import zipfile
 
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
-from collection.export import dataset_rows
+from collection.exports.services import ExportInvalid, export_write
 from collection.models import Assignment, CheckAnswer, Label, Study
 from collection.pool import study_slots_build
 from collection.pretest import (
@@ -316,7 +317,7 @@ def test_the_pretest_page_asks_the_questions_and_stores_the_answers(stimulus_set
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_export_carries_each_pairs_pretest_result():
+def test_the_export_carries_each_pairs_pretest_result(tmp_path):
     stimulus_set = stimulus_set_make(prompts=6)
     (good,) = _only(stimulus_set, 1)
     pretest = _pretest(stimulus_set)
@@ -324,7 +325,7 @@ def test_the_export_carries_each_pairs_pretest_result():
     main = study_make(stimulus_set=stimulus_set, replication_factor=1, labels_per_annotator=1)
     enrollment = enrollment_make(main)
     submit(enrollment, assignment_next(enrollment_id=enrollment.pk).assignment)
-    (row,) = dataset_rows(study=main)
+    (row,) = _exported(main, "labels", tmp_path)
     assert (row["stimulus_id"], row["pretest_status"], row["pretest_answers"]) == (
         good.pk, "failed", 2,
     )  # fmt: skip
@@ -337,9 +338,14 @@ def test_a_pretests_export_is_its_answers_with_a_codebook(tmp_path):
     good, bad = _only(stimulus_set, 2)
     pretest = _pretest(stimulus_set, labels_per_annotator=2)
     _run_pretest(pretest, {good: [(True, True), (True, True)], bad: [(False, True), (True, True)]})
-    out, book = tmp_path / "answers.jsonl", tmp_path / "codebook.json"
-    call_command("export_dataset", pretest.slug, "--out", str(out), "--codebook", str(book))
-    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    out = tmp_path / "answers.zip"
+    call_command("export_dataset", pretest.slug, "--out", str(out), "--format", "pretest_answers")
+    with zipfile.ZipFile(out) as bundle:
+        rows = [
+            json.loads(line)
+            for line in bundle.read(f"{pretest.slug}-pretest_answers.jsonl").splitlines()
+        ]
+        described = json.loads(bundle.read("codebook.json"))
     assert len(rows) == CheckAnswer.objects.count() == 4
     for row in rows:
         answer = CheckAnswer.objects.get(pk=row["answer_id"])
@@ -349,8 +355,16 @@ def test_a_pretests_export_is_its_answers_with_a_codebook(tmp_path):
         treated_side = "left" if row["treated_on_left"] else "right"
         assert row["identified_treated"] == (row["identified"] == treated_side)
         assert row["verdict"] == ("passed" if row["stimulus_id"] == good.pk else "failed")
-    described = json.loads(book.read_text())
-    assert set(described) == set(rows[0]) and all(described.values())
+    assert list(described) == list(rows[0]) and all(c["meaning"] for c in described.values())
+    with pytest.raises(ExportInvalid, match="does not fit"):
+        export_write(study=pretest, format="trl", file_format="jsonl", options={}, out=out)
+
+
+def _exported(study, fmt: str, folder) -> list[dict]:
+    out = folder / f"{fmt}.zip"
+    export_write(study=study, format=fmt, file_format="jsonl", options={}, out=out)
+    with zipfile.ZipFile(out) as bundle:
+        return [json.loads(line) for line in bundle.read(f"{study.slug}-{fmt}.jsonl").splitlines()]
 
 
 @pytest.mark.django_db(transaction=True)
