@@ -253,7 +253,13 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = LabelForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose which response is better before submitting.")
+            strength_only = set(form.errors) == {"strength"}
+            messages.error(
+                request,
+                "Say how much better the chosen response is before submitting."
+                if strength_only
+                else "Choose which response is better before submitting.",
+            )
             return redirect("collection:label", slug)
         data = form.cleaned_data
         try:
