@@ -23,7 +23,7 @@ class LabelForm(forms.Form):
     time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         # The page disables "How much better?" for a tie, so a browser sends none; any
         # other choice needs one.
         if data.get("choice") not in (None, Label.Choice.TIE) and data.get("strength") is None:
