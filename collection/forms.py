@@ -12,6 +12,8 @@ class LabelForm(forms.Form):
         initial=2,
         choices=[(1, "slightly better"), (2, "clearly better"), (3, "much better")],
         widget=forms.RadioSelect,
+        required=False,
+        empty_value=None,
     )
     rationale = forms.CharField(
         required=False,
@@ -19,6 +21,14 @@ class LabelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? (optional)"}),
     )
     time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean() or {}
+        # The page disables "How much better?" for a tie, so a browser sends none; any
+        # other choice needs one.
+        if data.get("choice") not in (None, Label.Choice.TIE) and data.get("strength") is None:
+            self.add_error("strength", "Say how much better the chosen response is.")
+        return data
 
 
 class CheckForm(forms.Form):

@@ -21,12 +21,26 @@ class LabelInSerializer(StrictSerializer):
         help_text="Client-chosen idempotency key: a replay returns the original label."
     )
     choice = serializers.ChoiceField(choices=Label.Choice.choices)
-    strength = serializers.IntegerField(min_value=1, max_value=3)
+    strength = serializers.IntegerField(
+        min_value=1,
+        max_value=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="1-3; required unless choice is tie, where it is ignored.",
+    )
     rationale = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     time_on_task_ms = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2**31 - 1, default=None
     )
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs["choice"] != Label.Choice.TIE and attrs.get("strength") is None:
+            raise serializers.ValidationError(
+                {"strength": "say how much better the chosen response is: 1, 2 or 3"}
+            )
+        return attrs
 
 class CheckInSerializer(StrictSerializer):
     """A pretest's answers about one pair."""

@@ -291,7 +291,14 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST":
         form = kind.form(request.POST)
         if not form.is_valid():
-            messages.error(request, kind.incomplete)
+            # A preference sent without its strength says so rather than "choose".
+            strength_only = set(form.errors) == {"strength"}
+            messages.error(
+                request,
+                "Say how much better the chosen response is before submitting."
+                if strength_only
+                else kind.incomplete,
+            )
             return redirect("collection:label", slug)
         try:
             stored = kind.submit(enrollment.pk, form.cleaned_data)

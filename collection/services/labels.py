@@ -38,11 +38,24 @@ def _outcome(choice: str, treated_on_left: bool) -> float:
     return 1.0 if (choice == Label.Choice.LEFT) == treated_on_left else 0.0
 
 
-def _validate(choice: str, strength: int, time_on_task_ms: int | None) -> None:
+# A tie has no "how much better": the page disables that question, the outcome ignores
+# it, and the column (NOT NULL, 1..3) stores this placeholder whatever was sent.
+TIE_STRENGTH = 1
+
+
+def _validate(choice: str, strength: int | None, time_on_task_ms: int | None) -> None:
     if choice not in Label.Choice.values:
         raise LabelRejected(f"choice must be one of left, right, tie; got {choice!r}")
+    if choice == Label.Choice.TIE:
+        return _validate_time(time_on_task_ms)
+    if strength is None:
+        raise LabelRejected("say how much better the chosen response is (strength 1, 2 or 3)")
     if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 3:
         raise LabelRejected(f"strength must be 1, 2 or 3; got {strength!r}")
+    _validate_time(time_on_task_ms)
+
+
+def _validate_time(time_on_task_ms: int | None) -> None:
     if time_on_task_ms is not None and not 0 <= time_on_task_ms < 2**31:
         raise LabelRejected("time_on_task_ms must be a non-negative number of milliseconds")
 
@@ -53,7 +66,7 @@ def label_submit(
     assignment_id: int,
     submission_id: uuid.UUID,
     choice: str,
-    strength: int,
+    strength: int | None = None,
     rationale: str = "",
     time_on_task_ms: int | None = None,
 ) -> LabelResult:
@@ -70,6 +83,8 @@ def label_submit(
     only under the adaptive design that reads it.
     """
     _validate(choice, strength, time_on_task_ms)
+    if choice == Label.Choice.TIE:
+        strength = TIE_STRENGTH
 
     def row(assignment: AssignmentToLabel, writes: list[Statement]) -> dict[str, object]:
         outcome = _outcome(choice, assignment.treated_on_left)

@@ -7,31 +7,15 @@ Run: python tests/benchmarks/bench_label_page_pathological.py   (needs /usr/bin/
 """
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-# A throwaway embedded (SQLite) instance: this process writes the studies, a runserver
-# subprocess on the same database serves the pages.
-os.environ["COUNTERPOINT_VAR_DIR"] = tempfile.mkdtemp(prefix="bench-pathological-")
-os.environ.pop("DATABASE_URL", None)
-os.environ.pop("REDIS_URL", None)
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-os.environ["ENTRY_RATE_PER_MINUTE"] = "1000000"
-os.environ["LOG_LEVEL"] = "WARNING"
-# Playwright's sync API runs an event loop in this thread; the ORM calls are synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import django  # noqa: E402
+from tests.benchmarks.live_runserver import embedded_setup, served  # noqa: E402
 
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
+embedded_setup("bench-pathological-")
 
 CASES = {
     "plain": "A short, ordinary answer.\n\nWith two paragraphs.",
@@ -43,35 +27,13 @@ CASES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from collection.models import Study
     from tests.factories import pair_set_make
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=open(Path(os.environ["COUNTERPOINT_VAR_DIR"]) / "server.log", "w"),  # noqa: SIM115
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with served() as base:
         results = {}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -105,9 +67,6 @@ def main() -> None:
         print(f"{'case':42s} {'seconds':>8s} {'x plain':>8s}")
         for name, seconds in results.items():
             print(f"{name:42s} {seconds:8.2f} {seconds / plain:8.1f}")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

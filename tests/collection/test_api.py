@@ -14,6 +14,7 @@ from annotators.services import covariates_record
 from collection.enrollment_cookie import COOKIE
 from collection.models import Assignment, Enrollment, Label
 from collection.rendering import markdown_render
+from collection.services.labels import TIE_STRENGTH
 from tests.factories import study_make
 
 
@@ -117,6 +118,12 @@ def test_bad_bodies_get_clear_errors_and_change_nothing(stimulus_set):
         (_body(mine, rationale={"a": json.loads("[" * 20 + "]" * 20)}), 400, "nested deeper"),
         (_body(mine, choice="both"), 400, "choice"),
         (_body(mine, strength=9), 400, "strength"),
+        (_body(mine, strength=None), 400, "how much better"),
+        (
+            {k: v for k, v in _body(mine, choice="right").items() if k != "strength"},
+            400,
+            "1, 2 or 3",
+        ),
         (_body(mine, submission_id="nope"), 400, "submission_id"),
         (_body(mine, treated_on_left=True), 400, "unknown fields: treated_on_left"),
         (_body(mine, rationale="x" * 5001), 400, "rationale"),
@@ -133,6 +140,21 @@ def test_bad_bodies_get_clear_errors_and_change_nothing(stimulus_set):
     again = _label(client, study, _body(mine))
     assert again.status_code == 409 and "already labelled" in again.json()["detail"]
     assert Label.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_tie_needs_no_strength_and_ignores_one_sent(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=3)
+    client = _enrolled_client(study)
+    body = _body(_next(client, study).json()["pair"]["assignment_id"], choice="tie")
+    del body["strength"]
+    assert _label(client, study, body).status_code == 201
+    body = _body(_next(client, study).json()["pair"]["assignment_id"], choice="tie", strength=3)
+    assert _label(client, study, body).status_code == 201
+    assert [(lb.choice, lb.strength) for lb in Label.objects.order_by("pk")] == [
+        ("tie", TIE_STRENGTH),
+        ("tie", TIE_STRENGTH),
+    ]
 
 
 @pytest.mark.django_db
