@@ -10,6 +10,7 @@ from django.shortcuts import render
 from analysis.extras import heterogeneity_rows, interaction_rows
 from analysis.figures import FORMATS, NAMES, figure_bytes, figures_shown
 from analysis.models import Estimate
+from analysis.results_sections import results_sections
 from analysis.selectors import estimates_latest, refresh_runs, results_watermark
 from analysis.sentences import RowFigures, row_sentence
 from collection.access import study_for_reader
@@ -108,6 +109,7 @@ def study_results(request: HttpRequest, slug: str) -> HttpResponse:
         "heterogeneity": heterogeneity_rows(study=study),
         "interactions": interaction_rows(study=study),
         "runs": refresh_runs(study=study, limit=20),
+        "sections": results_sections(request, study),
     }
     return render(request, "analysis/results.html", context)
 

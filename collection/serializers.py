@@ -42,6 +42,7 @@ class LabelInSerializer(StrictSerializer):
             )
         return attrs
 
+
 class CheckInSerializer(StrictSerializer):
     """A pretest's answers about one pair."""
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class SimulationConfig(AppConfig):
     name = "simulation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from analysis.results_sections import results_section_register
+        from simulation.results_section import truth_section
+
+        results_section_register(truth_section)
