@@ -99,6 +99,12 @@ class LabelOutSerializer(serializers.Serializer):
     completed = serializers.BooleanField(help_text="The annotator's quota is met.")
     completion_code = serializers.CharField(required=False, allow_null=True)
     progress = ProgressSerializer()
+    next = NextOutSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Until the quota is met: what POST next/ would answer now, so a client "
+        "shows the next pair without a second request.",
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -91,6 +91,21 @@ def test_next_then_label_until_the_completion_code(stimulus_set):
 
 
 @pytest.mark.django_db
+def test_the_label_response_carries_the_next_pair_until_the_quota_is_met(stimulus_set):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2)
+    client = _enrolled_client(study)
+    first = _next(client, study).json()["pair"]["assignment_id"]
+    labelled = _label(client, study, _body(first)).json()
+    carried = labelled["next"]
+    assert carried["status"] == "pair" and carried["progress"] == {"done": 1, "total": 2}
+    assert carried["pair"]["assignment_id"] != first
+    # The pair it carries is the annotator's open one: next/ answers the same.
+    assert _next(client, study).json() == carried
+    last = _label(client, study, _body(carried["pair"]["assignment_id"])).json()
+    assert last["completed"] is True and "next" not in last
+
+
+@pytest.mark.django_db
 def test_label_replay_returns_the_original_and_writes_nothing(stimulus_set):
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=5)
     client = _enrolled_client(study)

@@ -89,7 +89,10 @@
     api(form.dataset.labelUrl, body).then(function (result) {
       if (result.status === 200 || result.status === 201) {
         if (result.data.completed) { window.location.assign(form.dataset.doneUrl); return; }
-        return api(form.dataset.nextUrl).then(function (next) {
+        // The label's response carries the next pair; ask for it only if it does not.
+        var next = result.data.next ? Promise.resolve({ status: 200, data: result.data.next })
+                                    : api(form.dataset.nextUrl);
+        return next.then(function (next) {
           if (next.status === 200 && next.data.pair) {
             showPair(next.data.pair, next.data.progress);
             say("Saved. Pair " + (next.data.progress.done + 1) + " of " + next.data.progress.total + ".", false);
