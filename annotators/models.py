@@ -31,6 +31,7 @@ class Annotator(models.Model):
     class Recruitment(models.TextChoices):
         PROLIFIC = "prolific", "Prolific"
         LINK = "link", "open link"
+        INVITATION = "invitation", "invitation link"
 
     code = models.CharField(
         max_length=32, unique=True, help_text="Opaque random pseudonym; the only id exported."

@@ -11,7 +11,15 @@ from django.utils.safestring import mark_safe
 from collection.access import covariate_schemas_usable, studies_editable, studies_readable
 from collection.exports.forms import ExportForm
 from collection.exports.services import ExportInvalid, export_request
-from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study, StudyAccess
+from collection.models import (
+    Assignment,
+    CheckAnswer,
+    Enrollment,
+    Label,
+    PracticePair,
+    Study,
+    StudyAccess,
+)
 from collection.pool import study_slots_build
 from collection.pretest import pretest_results, study_validation_refresh
 from collection.recruitment import PROLIFIC_QUERY
@@ -112,6 +120,16 @@ class StudyAccessInline(admin.TabularInline):
         return True
 
 
+class PracticePairInline(admin.StackedInline):
+    model = PracticePair
+    fields = ("position", "prompt", "left", "right", "expected", "feedback")
+    extra = 0
+    verbose_name = "practice pair"
+    verbose_name_plural = (
+        "practice pairs: answered before the study's pairs, with your feedback; not labels"
+    )
+
+
 # Design and analysis settings that labels already collected depend on.
 FROZEN_WHEN_LAUNCHED = (
     "stimulus_sets", "design_name", "design_params", "order_scheme", "order_block_size",
@@ -129,7 +147,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("title",)}
     filter_horizontal = ("stimulus_sets",)
     readonly_fields = ("entry_link", "results_link", "owner_names")
-    inlines = (StudyAccessInline,)
+    inlines = (StudyAccessInline, PracticePairInline)
     fieldsets = (
         ("Results", {"fields": ("entry_link", "results_link")}),
         (
@@ -197,6 +215,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "contact",
                     "instructions",
                     "covariate_schema",
+                    "require_both_opened",
                 )
             },
         ),
@@ -205,6 +224,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             {
                 "fields": (
                     "prolific_study_url",
+                    "invitation_only",
                     "completion_url_template",
                     "completion_code",
                     "no_consent_code",
@@ -270,6 +290,8 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is not StudyAccess:
+            return super().save_formset(request, form, formset, change)
         for grant in formset.save(commit=False):
             grant.granted_by = grant.granted_by or request.user
             grant.save()
@@ -502,4 +524,4 @@ class CheckAnswerAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 # The annotators' records, scoped to readable studies (registered here, above annotators).
-from collection import people_admin  # noqa: E402, F401
+from collection import invitations_admin, people_admin  # noqa: E402, F401

@@ -19,7 +19,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from annotators.models import CovariateResponse
-from collection.models import Assignment, Enrollment, Study
+from collection.models import Assignment, Enrollment, PracticePair, Study
 
 M = TypeVar("M", bound=models.Model)
 
@@ -187,6 +187,7 @@ class DrawContext:
     consented: bool
     ended: bool  # declined or returned: no more pairs
     questionnaire_done: bool
+    practice_done: bool
     labels_done: int
     completed: bool
     # The last assignment. Every assignment has the study's TTL and a new one is drawn
@@ -202,13 +203,16 @@ def _draw_context_sql() -> tuple[str, str, list[models.Field]]:
     fields = [f for f in Study._meta.concrete_fields if f.attname in STUDY_DRAW_FIELDS]
     study_columns = ", ".join(f"s.{_column(f)}" for f in fields)
     answers = CovariateResponse._meta.db_table
+    practice = PracticePair._meta.db_table
     enrollment = (
         f"SELECT e.annotator_id, e.consented_at IS NOT NULL, e.labels_done, "
         f"e.completed_at IS NOT NULL, "
         f"e.declined_at IS NOT NULL OR e.returned_at IS NOT NULL, "
         f"s.covariate_schema_id IS NULL OR EXISTS ("
         f"SELECT 1 FROM {answers} r WHERE r.annotator_id = e.annotator_id "
-        f"AND r.schema_id = s.covariate_schema_id), {study_columns} "
+        f"AND r.schema_id = s.covariate_schema_id), "
+        f"e.practice_done_at IS NOT NULL OR NOT EXISTS ("
+        f"SELECT 1 FROM {practice} p WHERE p.study_id = s.id), {study_columns} "
         f"FROM {_ENROLLMENT} e JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s"
         + locking(of="e")
     )
@@ -243,7 +247,8 @@ def enrollment_locked_for_draw(enrollment_id: int, now: datetime) -> DrawContext
     row = rows[0]
     annotator_id, consented, labels_done, completed, ended, questionnaire_done = row[:6]
     return DrawContext(
-        study=_from_db(Study, study_fields, row[6:]),
+        study=_from_db(Study, study_fields, row[7:]),
+        practice_done=bool(row[6]),
         annotator_id=annotator_id,
         consented=bool(consented),
         ended=bool(ended),

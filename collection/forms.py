@@ -1,6 +1,6 @@
 from django import forms
 
-from collection.models import CheckAnswer, Label
+from collection.models import CheckAnswer, Label, PracticePair
 
 
 class LabelForm(forms.Form):
@@ -29,6 +29,14 @@ class LabelForm(forms.Form):
         if data.get("choice") not in (None, Label.Choice.TIE) and data.get("strength") is None:
             self.add_error("strength", "Say how much better the chosen response is.")
         return data
+
+
+class PracticeForm(forms.Form):
+    """An answer to a practice pair: the choice alone (practice is not a label)."""
+
+    practice_id = forms.IntegerField(widget=forms.HiddenInput)
+    choice = forms.ChoiceField(choices=PracticePair.Choice.choices, widget=forms.RadioSelect)
+    time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
 
 class CheckForm(forms.Form):

@@ -220,6 +220,17 @@ class Study(models.Model):
         help_text="Who to contact about the study, shown on the consent page when set "
         "(an e-mail address becomes a link).",
     )
+    invitation_only = models.BooleanField(
+        default=False,
+        help_text="Admit only people who open an invitation link (Invitations: add); "
+        "the open link and Prolific links are refused.",
+    )
+    require_both_opened = models.BooleanField(
+        "both responses read before voting",
+        default=False,
+        help_text="The choice is enabled only once the participant has had each response "
+        "shown to its end (on a phone: opened both tabs). Needs JavaScript in the browser.",
+    )
     seed = models.BigIntegerField(help_text="Root seed of every random choice in this study.")
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="studies")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -289,6 +300,12 @@ class Enrollment(models.Model):
         help_text="Labels given (not counting corrections), counted by the label service "
         "in the transaction that stores each one; the quota and progress read it.",
     )
+    practice_done_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the participant answered the study's last practice pair; no pair "
+        "of the study is served before (a study without practice pairs needs none).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -314,6 +331,86 @@ class Enrollment(models.Model):
     def ended(self) -> bool:
         """Declined or returned: the participant left, and gets no pair again."""
         return self.declined_at is not None or self.returned_at is not None
+
+
+class PracticePair(models.Model):
+    """A pair the researcher wrote to teach the task: answered before the study's pairs,
+    with feedback, and never counted (its answers are not labels)."""
+
+    class Choice(models.TextChoices):
+        LEFT = "left", "A is better"
+        RIGHT = "right", "B is better"
+        TIE = "tie", "about the same"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="practice_pairs")
+    position = models.PositiveSmallIntegerField(default=1, help_text="Order of the pairs.")
+    prompt = models.TextField(help_text="Markdown, shown as the question.")
+    left = models.TextField("response A", help_text="Markdown, shown as response A.")
+    right = models.TextField("response B", help_text="Markdown, shown as response B.")
+    expected = models.CharField(
+        "expected answer", max_length=5, choices=Choice.choices, default=Choice.LEFT
+    )
+    feedback = models.TextField(
+        help_text="Why the expected answer is right: shown after the participant answers."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "position"], name="practice_position_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"practice pair {self.position} of {self.study}"
+
+
+class PracticeAnswer(models.Model):
+    """A participant's answer to a practice pair (append-only, one per pair and person)."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="practice_answers"
+    )
+    practice = models.ForeignKey(PracticePair, on_delete=models.PROTECT, related_name="answers")
+    choice = models.CharField(max_length=5, choices=PracticePair.Choice.choices)
+    correct = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "practice"], name="practice_answered_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_choice_display()} on {self.practice}"
+
+
+class Invitation(models.Model):
+    """A single-use link into a study run outside Prolific. Only a keyed hash of its
+    token is stored: the link is shown once, when it is made."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    note = models.CharField(
+        max_length=200, blank=True, help_text="For you: whom the links are for, e.g. 'lab panel'."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    enrollment = models.OneToOneField(
+        Enrollment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        help_text="The place the link opened; a used link opens nothing else.",
+    )
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.study}"
 
 
 class Assignment(models.Model):

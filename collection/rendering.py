@@ -82,10 +82,14 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 # of a page's CPU: keyed by the text itself, a cached result can never be stale.
 @lru_cache(maxsize=2048)
 def markdown_render(text: str) -> str:
-    return nh3.clean(
+    clean = nh3.clean(
         _md.render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         allowed_classes={"span": _TOKEN_CLASSES, "pre": {"highlight"}},
     )
+    # A code block scrolls inside itself, so keyboard users must be able to focus it
+    # (WCAG 2.1.1). After sanitising, every "<pre" is one of our tags: an answer's own
+    # "<pre" was escaped to "&lt;pre".
+    return clean.replace("<pre", '<pre tabindex="0"')

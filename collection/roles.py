@@ -20,6 +20,9 @@ RESEARCHER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "enrollment": ("view",),
         "assignment": ("view",),
         "label": ("view",),
+        "practicepair": ("view", "add", "change", "delete"),
+        "practiceanswer": ("view",),
+        "invitation": ("view", "add"),
     },
     "annotators": {
         "covariateschema": ("view", "add", "change"),

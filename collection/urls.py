@@ -9,6 +9,7 @@ urlpatterns = [
     path("<slug:slug>/consent/", views.consent, name="consent"),
     path("<slug:slug>/decline/", views.decline, name="decline"),
     path("<slug:slug>/about-you/", views.about_you, name="about_you"),
+    path("<slug:slug>/practice/", views.practice, name="practice"),
     path("<slug:slug>/label/", views.label, name="label"),
     path("<slug:slug>/done/", views.done, name="done"),
     path("<slug:slug>/stop/", views.stop, name="stop"),

@@ -22,8 +22,14 @@ from collection.errors import (
     EnrollmentRefused,
     LabelRejected,
 )
-from collection.forms import CheckForm, ConsentForm, LabelForm, covariate_form_class
-from collection.models import Enrollment, Study
+from collection.forms import (
+    CheckForm,
+    ConsentForm,
+    LabelForm,
+    PracticeForm,
+    covariate_form_class,
+)
+from collection.models import Enrollment, PracticeAnswer, PracticePair, Study
 from collection.rendering import markdown_render
 from collection.selectors import Progress, enrollment_exit, enrollment_progress, pair_texts
 from collection.services import (
@@ -40,6 +46,13 @@ from collection.services.enrollments import (
     enrollment_enter,
     prolific_arrival,
 )
+from collection.services.invitations import (
+    INVITATION_USED,
+    INVITE_PARAMETER,
+    invitation_enter,
+    invitation_for_token,
+)
+from collection.services.practice import practice_answer, practice_next
 from collection.throttles import throttle_new_sessions
 from interventions.validation import DEFAULT_SAME_QUESTION, check_question_for_stimulus
 
@@ -70,6 +83,11 @@ def _next_url(enrollment: Enrollment) -> str:
         step = "about_you"
     elif enrollment.completed_at is not None:
         step = "done"
+    elif (
+        enrollment.practice_done_at is None
+        and PracticePair.objects.filter(study_id=study.pk).exists()
+    ):
+        step = "practice"
     else:
         step = "label"
     return reverse(f"collection:{step}", args=[study.slug])
@@ -98,7 +116,20 @@ def entry(request: HttpRequest, slug: str) -> HttpResponse:
         study.status != Study.Status.RUNNING and _session_enrollment(request, study) is None
     ):
         return _not_open(request)
+    token = request.GET.get(INVITE_PARAMETER, "").strip()
+    if request.method == "GET" and token:
+        return _invitation_arrival(request, study, token)
+    invited = request.session.get(_invitation_key(study))
     pid = request.GET.get("PROLIFIC_PID", "").strip()
+    if study.invitation_only and invited is None and _session_enrollment(request, study) is None:
+        return _refused(
+            request,
+            study,
+            EnrollmentRefused(
+                "this study admits invited participants only: open the invitation link "
+                "you were sent"
+            ),
+        )
     if request.method == "GET" and pid:
         # Hash the id now and go on at the clean URL: from here no URL, Referer or log
         # line carries it.
@@ -115,24 +146,49 @@ def entry(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("collection:entry", slug)
     stored = request.session.get(_arrival_key(study))
     enrollment = _session_enrollment(request, study)
-    if enrollment is not None and stored is None:
+    if enrollment is not None and stored is None and invited is None:
         return _onward(enrollment)
     if study.status != Study.Status.RUNNING:
         return _not_open(request)
     if request.method == "GET":
         return render(request, "collection/entry.html", {"study": study})
     try:
-        enrollment = enrollment_enter(
-            study=study, arrival=ProlificArrival(**stored) if stored else None
-        )
+        if invited is not None:
+            enrollment = invitation_enter(study=study, invitation_id=invited)
+        else:
+            enrollment = enrollment_enter(
+                study=study, arrival=ProlificArrival(**stored) if stored else None
+            )
     except EnrollmentClosed:
         return _not_open(request)
     except EnrollmentRefused as exc:
         return _refused(request, study, exc)
     request.session.pop(_arrival_key(study), None)
+    request.session.pop(_invitation_key(study), None)
     request.session.cycle_key()
     request.session[_session_key(study)] = enrollment.pk
     return _onward(enrollment)
+
+
+def _invitation_key(study: Study) -> str:
+    return f"invitation:{study.slug}"
+
+
+def _invitation_arrival(request: HttpRequest, study: Study, token: str) -> HttpResponse:
+    """Check the link's token, keep only the invitation's id in the session and go on at
+    the clean URL (no later URL, Referer or log line carries the token)."""
+    try:
+        invitation = invitation_for_token(study=study, token=token)
+    except EnrollmentRefused as exc:
+        return _refused(request, study, exc)
+    enrollment = _session_enrollment(request, study)
+    if invitation.enrollment_id is not None:
+        if enrollment is not None and enrollment.pk == invitation.enrollment_id:
+            return _onward(enrollment)  # the invited person, back in their own browser
+        return _refused(request, study, EnrollmentRefused(INVITATION_USED))
+    request.session[_invitation_key(study)] = invitation.pk
+    request.session.pop(_arrival_key(study), None)
+    return redirect("collection:entry", study.slug)
 
 
 def _onward(enrollment: Enrollment) -> HttpResponse:
@@ -245,6 +301,66 @@ def about_you(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect(_next_url(enrollment))
     return render(request, "collection/about_you.html", {"study": enrollment.study, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def practice(request: HttpRequest, slug: str) -> HttpResponse:
+    """The researcher's practice pairs, one at a time, each answer followed by feedback."""
+    enrollment = _enrollment_or_entry(request, slug)
+    if isinstance(enrollment, HttpResponse):
+        return enrollment
+    answered = request.GET.get("answered", "")
+    if answered.isdigit():
+        answer = (
+            PracticeAnswer.objects.select_related("practice")
+            .filter(enrollment=enrollment, practice_id=int(answered))
+            .first()
+        )
+        if answer is not None:
+            return _practice_feedback(request, enrollment, answer)
+    expected = _next_url(enrollment)
+    if expected != request.path:
+        return redirect(expected)
+    step = practice_next(enrollment=enrollment)
+    if step is None:  # answered meanwhile, in another tab
+        return redirect(_next_url(enrollment))
+    form = PracticeForm(request.POST or None, initial={"practice_id": step.pair.pk})
+    if request.method == "POST":
+        if form.is_valid() and form.cleaned_data["practice_id"] == step.pair.pk:
+            practice_answer(
+                enrollment=enrollment,
+                practice_id=step.pair.pk,
+                choice=form.cleaned_data["choice"],
+            )
+            return redirect(f"{request.path}?answered={step.pair.pk}")
+        messages.error(request, "Choose which response is better before submitting.")
+        return redirect("collection:practice", slug)
+    context = {
+        "study": enrollment.study,
+        "form": form,
+        "step": step,
+        "prompt_html": markdown_render(step.pair.prompt),
+        "left_html": markdown_render(step.pair.left),
+        "right_html": markdown_render(step.pair.right),
+        "progress": Progress(done=step.number - 1, total=step.total),
+    }
+    return render(request, "collection/practice.html", context)
+
+
+def _practice_feedback(
+    request: HttpRequest, enrollment: Enrollment, answer: PracticeAnswer
+) -> HttpResponse:
+    pairs = list(
+        PracticePair.objects.filter(study_id=enrollment.study_id).values_list("pk", flat=True)
+    )
+    context = {
+        "study": enrollment.study,
+        "answer": answer,
+        "number": pairs.index(answer.practice_id) + 1,
+        "total": len(pairs),
+        "last": answer.practice_id == pairs[-1],
+    }
+    return render(request, "collection/practice_feedback.html", context)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from analysis.models import Estimate, RefreshRun
 from analysis.services import study_refresh
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from annotators.services import consent_record
-from collection.models import Enrollment, Label, StudyAccess
+from collection.models import Enrollment, Invitation, Label, StudyAccess
+from collection.services.invitations import invitations_create
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from tests.analysis.helpers import QUESTIONS, label_study
 from tests.collection.test_api import _enrolled_client, _next
@@ -30,6 +31,7 @@ STUDY_RECORDS = (
     "collection.study", "collection.enrollment", "collection.assignment", "collection.label",
     "annotators.annotator", "annotators.covariateresponse", "annotators.consentrecord",
     "annotators.covariateschema", "analysis.estimate", "analysis.refreshrun",
+    "collection.invitation",
 )  # fmt: skip
 LIBRARY = ("interventions.prompt", "interventions.response", "interventions.stimulusset",
            "interventions.stimulus")  # fmt: skip
@@ -52,6 +54,8 @@ def world():
     label = Label.objects.filter(study=study).first()
     consent_record(annotator=label.assignment.annotator, scope=study.slug, text="I agree.")
     prompt = Prompt.objects.filter(owner=alice).first()
+    invitations_create(study=study, count=1, created_by=alice)
+    invitation_pk = Invitation.objects.get(study=study).pk
     records: dict[str, Model] = {
         "collection.study": study,
         "collection.enrollment": Enrollment.objects.filter(study=study).first(),
@@ -63,6 +67,7 @@ def world():
         "annotators.covariateschema": schema,
         "analysis.estimate": Estimate.objects.filter(study=study).first(),
         "analysis.refreshrun": RefreshRun.objects.filter(study=study).first(),
+        "collection.invitation": Invitation.objects.get(pk=invitation_pk),
         "interventions.prompt": prompt,
         "interventions.response": Response.objects.filter(prompt=prompt).first(),
         "interventions.stimulusset": stimulus_set,

@@ -278,6 +278,8 @@ def _enrollment_ready(enrollment_id: int, now: datetime) -> DrawContext:
         raise EnrollmentNotReady(
             "answer the study's questionnaire on its pages before requesting pairs"
         )
+    if not context.practice_done:
+        raise EnrollmentNotReady("answer the study's practice pairs on its pages first")
     return context
 
 

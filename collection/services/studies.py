@@ -4,7 +4,7 @@ import secrets
 
 from django.db import transaction
 
-from collection.models import Study
+from collection.models import PracticePair, Study
 from interventions.models import Stimulus
 
 
@@ -81,7 +81,9 @@ CLONED_FIELDS = (
     "pretest_min_identified", "pretest_min_same_meaning", "consent_text", "instructions",
     "covariate_schema_id", "completion_code", "completion_url_template",
     "no_consent_code", "returned_code", "expected_duration", "payment", "contact",
+    "invitation_only", "require_both_opened",
 )  # fmt: skip
+PRACTICE_FIELDS = ("position", "prompt", "left", "right", "expected", "feedback")
 
 
 def study_clone(*, study: Study, owner_id: int) -> Study:
@@ -99,4 +101,8 @@ def study_clone(*, study: Study, owner_id: int) -> Study:
         )
         clone.stimulus_sets.set(study.stimulus_sets.all())
         clone.owners.add(owner_id)
+        PracticePair.objects.bulk_create(
+            PracticePair(study=clone, **{name: getattr(p, name) for name in PRACTICE_FIELDS})
+            for p in study.practice_pairs.all()
+        )
     return clone

@@ -11,7 +11,7 @@ CODE_BACKGROUND = "#f8f8f8"  # .md pre in app.css
 
 def test_fenced_code_in_a_known_language_is_highlighted_and_escaped():
     html = markdown_render("```python\nif x < 1:  # <script>alert(1)</script>\n    pass\n```")
-    assert html.startswith('<pre class="highlight"><code>')
+    assert html.startswith('<pre tabindex="0" class="highlight"><code>')
     assert '<span class="k">if</span>' in html
     assert '<span class="c1"># &lt;script&gt;alert(1)&lt;/script&gt;</span>' in html
     assert "<script" not in html
@@ -20,12 +20,13 @@ def test_fenced_code_in_a_known_language_is_highlighted_and_escaped():
 def test_code_without_a_known_language_is_a_plain_escaped_block():
     for fence in ("```", "```no-such-language"):
         html = markdown_render(f"{fence}\na <b> c\n```")
-        assert html == "<pre><code>a &lt;b&gt; c\n</code></pre>\n"
+        assert html == '<pre tabindex="0"><code>a &lt;b&gt; c\n</code></pre>\n'
 
 
-def test_an_answer_cannot_carry_classes_or_spans_of_its_own():
-    html = markdown_render('<span class="visually-hidden">hidden</span> text')
+def test_an_answer_cannot_carry_classes_spans_or_pre_tags_of_its_own():
+    html = markdown_render('<span class="visually-hidden">hidden</span> <pre>text</pre>')
     assert "<span" not in html and "&lt;span" in html
+    assert "<pre" not in html and "&lt;pre&gt;text" in html
 
 
 def _luminance(hex_colour: str) -> float:

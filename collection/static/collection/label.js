@@ -113,7 +113,8 @@
       say("No connection: the label was not confirmed. Submit again; it will be stored once.", true);
     }).then(function () {
       busy = false;
-      submitButton.disabled = false;
+      // pair_view.js keeps Submit off until both responses of the new pair are read.
+      submitButton.disabled = Boolean(form.dataset.unread);
     });
   }
 
@@ -122,8 +123,10 @@
     var tag = event.target.tagName;
     if (tag === "TEXTAREA" || tag === "A" || event.ctrlKey || event.metaKey || event.altKey) { return; }
     var key = event.key.toLowerCase();
-    if (keys[key] && document.getElementById(keys[key])) {
-      document.getElementById(keys[key]).checked = true;
+    var input = keys[key] && document.getElementById(keys[key]);
+    if (input) {
+      if (input.matches(":disabled")) { return; }  // both responses not read yet
+      input.checked = true;
       syncStrength();
     } else if ((key === "1" || key === "2" || key === "3") && strength && !strength.disabled) {
       var level = form.querySelector('input[name="strength"][value="' + key + '"]');
