@@ -58,12 +58,20 @@ def _study(**fields):
     return study
 
 
-def _stand_in(page) -> None:
+def _stand_in(page) -> dict:
+    """Prolific's pages answered by a stand-in, or by 204 (the browser stays where it is)
+    once the returned dict's "stay" is set."""
     body = '<!doctype html><title>Prolific</title><link rel="icon" href="data:,"><h1>Prolific</h1>'
-    page.route(
-        "https://app.prolific.com/**",
-        lambda route: route.fulfill(status=200, content_type="text/html", body=body),
-    )
+    mode = {"stay": False}
+
+    def answer(route) -> None:
+        if mode["stay"]:
+            route.fulfill(status=204)
+        else:
+            route.fulfill(status=200, content_type="text/html", body=body)
+
+    page.route("https://app.prolific.com/**", answer)
+    return mode
 
 
 class Walk:
@@ -128,11 +136,16 @@ def _read_both(page) -> None:
     page.wait_for_selector("#choice-left:enabled")
 
 
-def _done(walk: Walk, study) -> None:
+def _done(walk: Walk, study, prolific: dict, base: str) -> None:
     walk.page.wait_for_url(PROLIFIC + "DONE123")
     labels = Label.objects.filter(study=study)
     assert labels.count() == PAIRS  # practice answers are not labels
     assert PracticeAnswer.objects.filter(enrollment__study=study).count() == 2
+    # The done page as it flashes by (Prolific answers 204, so the browser stays on it).
+    prolific["stay"] = True
+    walk.page.goto(f"{base}/s/{study.slug}/done/")
+    walk.page.wait_for_selector("#completion-code")
+    walk.look("done")
 
 
 def _pair_number(page) -> int:
@@ -152,7 +165,7 @@ def test_a_laptop_participant_by_mouse_and_keyboard_ends_on_prolific(
     page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _stand_in(page)
+    prolific = _stand_in(page)
     walk = Walk(page, "laptop", page.click)
     _through_practice(walk, live_server.url, study, "laptop-1")
     walk.look("label")
@@ -168,7 +181,7 @@ def test_a_laptop_participant_by_mouse_and_keyboard_ends_on_prolific(
         if n == 1:
             page.wait_for_selector("#label-status.saved")
             walk.look("label-saved")
-    _done(walk, study)
+    _done(walk, study, prolific, live_server.url)
     assert not errors, errors
 
 
@@ -183,7 +196,7 @@ def test_a_phone_participant_by_touch_reads_both_tabs_and_ends_on_prolific(
         viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
     )
     page = context.new_page()
-    _stand_in(page)
+    prolific = _stand_in(page)
     walk = Walk(page, "phone", page.tap)
     _through_practice(walk, live_server.url, study, "phone-1")
     for n in range(1, PAIRS + 1):
@@ -203,7 +216,14 @@ def test_a_phone_participant_by_touch_reads_both_tabs_and_ends_on_prolific(
         assert page.is_visible("#right") and not page.is_visible("#left")
         if n == 1:
             walk.look("label-read")
+            # Stop and return asks first; going back keeps the place and the pair.
+            page.tap("#stop-link")
+            page.wait_for_selector("#stop-confirm")
+            walk.look("stop")
+            page.tap("#stop-cancel")
+            page.wait_for_selector("#label-form[data-ready]", state="attached")
+            _read_both(page)
         page.tap(("label:has(#choice-left)", "label:has(#choice-right)")[n % 2])
         page.tap("#submit")
-    _done(walk, study)
+    _done(walk, study, prolific, live_server.url)
     context.close()
