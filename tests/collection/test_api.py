@@ -260,3 +260,25 @@ def test_a_submission_id_reused_for_another_pair_is_refused(stimulus_set):
     assert reused.status_code == 409 and "another pair" in reused.json()["detail"]
     assert Label.objects.count() == 1
     assert Assignment.objects.get(pk=second).state == Assignment.State.OPEN
+
+
+@pytest.mark.django_db
+def test_an_attention_check_looks_and_answers_like_any_pair(stimulus_set):
+    """No feedback: the pair and the label's answer carry nothing that tells a check from
+    a pair, or a passed check from a failed one."""
+    from tests.collection.helpers import attention_checks_make
+
+    attention_checks_make(stimulus_set, 2)
+    study = study_make(stimulus_set=stimulus_set, attention_check_rate=0.5, labels_per_annotator=8)
+    client = _enrolled_client(study)
+    answers: dict[bool, set] = {True: set(), False: set()}
+    pairs: dict[bool, set] = {True: set(), False: set()}
+    for _ in range(7):  # the 8th label completes the quota, and its answer has no next
+        pair = _next(client, study).json()["pair"]
+        is_check = Assignment.objects.get(pk=pair["assignment_id"]).is_attention_check
+        body = _label(client, study, _body(pair["assignment_id"], choice="right")).json()
+        pairs[is_check].add(tuple(sorted(pair)))
+        answers[is_check].add(tuple(sorted(body)))
+    assert pairs[True] and pairs[False], "both kinds were served"
+    assert pairs[True] == pairs[False] and answers[True] == answers[False]
+    assert len(answers[True]) == 1
