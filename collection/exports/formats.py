@@ -68,7 +68,9 @@ def _assistant(text: str) -> list[dict[str, str]]:
 
 def trl_rows(r: Record, study: str, conversational: bool = False) -> list[Row]:
     rows = []
-    for treated_won, share in _sides(r):
+    sides = _sides(r)
+    meta = _metadata(r, study) if sides else {}
+    for treated_won, share in sides:
         chosen, rejected = (r.treated, r.control) if treated_won else (r.control, r.treated)
         row: Row
         if conversational:
@@ -78,7 +80,7 @@ def trl_rows(r: Record, study: str, conversational: bool = False) -> list[Row]:
             row = {"prompt": r.prompt, "chosen": chosen, "rejected": rejected}
         row["chosen_is_treated"] = treated_won
         row["share"] = share
-        rows.append(row | _metadata(r, study))
+        rows.append(row | meta)
     return rows
 
 

@@ -1,10 +1,16 @@
-"""Row writers: JSONL one line at a time, Parquet one row group per batch."""
+"""Row writers: JSONL one line at a time, Parquet one row group per batch, each into a
+binary stream (the zip entry of the bundle, through a BackgroundSink).
 
-import datetime as dt
-import json
+Timestamps arrive as ISO 8601 text (collection.exports.source): JSONL writes them as they
+are, Parquet casts each batch's text column to its timestamp type in Arrow.
+"""
+
+import queue
+import threading
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Protocol
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -14,44 +20,112 @@ from collection.exports.columns import arrow_schema
 # one batch of long answers stays a few tens of MB.
 BATCH = 5_000
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+class Sink(Protocol):
+    """Where a writer puts its bytes: a file, a zip entry, a BackgroundSink."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
-def write_jsonl(rows: Iterable[dict[str, object]], path: Path, fmt: str) -> int:
+class BackgroundSink:
+    """A binary stream whose bytes reach ``target`` from a second thread, in pieces of
+    about a megabyte: zlib deflates (and computes the CRC) with the GIL released, so the
+    zip entry is compressed beside the rows being built instead of after them. At most
+    ``queued`` pieces wait, so memory stays bounded; a failure of the target is raised in
+    the writing thread."""
+
+    def __init__(self, target: Sink, piece: int = 8 << 20, queued: int = 3):
+        self._target, self._piece = target, piece
+        self._pending: list[bytes] = []
+        self._size = self._written = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=queued)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._drain, name="export-sink", daemon=True)
+        self._thread.start()
+
+    def _drain(self) -> None:
+        while (piece := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._target.write(piece)
+                except BaseException as exc:  # handed to the writing thread
+                    self._error = exc
+
+    def _hand_over(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._pending:
+            self._queue.put(b"".join(self._pending))
+            self._pending, self._size = [], 0
+
+    def write(self, data: bytes) -> int:
+        self._pending.append(bytes(data))
+        self._size += len(data)
+        self._written += len(data)
+        if self._size >= self._piece:
+            self._hand_over()
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass  # pieces are handed over by size; close() hands over the rest
+
+    @property
+    def closed(self) -> bool:
+        return not self._thread.is_alive()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._hand_over()
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def __enter__(self) -> "BackgroundSink":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_jsonl(rows: Iterable[dict[str, object]], out: Sink, fmt: str) -> int:
     # Rows are built in codebook order (a test holds every format to it), so they are
-    # encoded as they come; only the timestamps need converting.
-    stamps = [f.name for f in arrow_schema(fmt) if pa.types.is_timestamp(f.type)]
+    # encoded as they come. orjson writes UTF-8 as is, like ensure_ascii=False.
     n = 0
-    with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
-        for row in rows:
-            for k in stamps:
-                value = row[k]
-                if isinstance(value, dt.datetime):
-                    row[k] = value.isoformat()
-            out.write(_encode(row))
-            out.write("\n")
-            n += 1
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    for row in rows:
+        out.write(dumps(row, option=newline))
+        n += 1
     return n
 
 
-def write_parquet(rows: Iterable[dict[str, object]], path: Path, fmt: str) -> int:
+def write_parquet(rows: Iterable[dict[str, object]], out: Sink, fmt: str) -> int:
     schema = arrow_schema(fmt)
+    # The batch is built with timestamps as text, then cast to the file's schema.
+    as_text = pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f for f in schema]
+    )
     names = schema.names
     n = 0
-    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        batch: dict[str, list[object]] = {k: [] for k in names}
-        size = 0
+
+    def table(batch: list[dict[str, object]]) -> pa.Table:
+        columns = {k: [row[k] for row in batch] for k in names}
+        return pa.Table.from_pydict(columns, schema=as_text).cast(schema)
+
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        batch: list[dict[str, object]] = []
         for row in rows:
-            for k in names:
-                batch[k].append(row[k])
-            size += 1
-            if size == BATCH:
-                writer.write_table(pa.Table.from_pydict(batch, schema=schema))
-                n += size
-                batch, size = {k: [] for k in names}, 0
-        if size or n == 0:
-            writer.write_table(pa.Table.from_pydict(batch, schema=schema))
-            n += size
+            batch.append(row)
+            if len(batch) == BATCH:
+                writer.write_table(table(batch))
+                n += len(batch)
+                batch = []
+        if batch or n == 0:
+            writer.write_table(table(batch))
+            n += len(batch)
     return n
 
 

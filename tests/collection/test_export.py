@@ -262,3 +262,49 @@ def test_the_command_writes_the_same_bundle(surveyed, tmp_path):
         rows = [json.loads(line) for line in z.read(f"{surveyed.slug}-kto.jsonl").splitlines()]
         assert list(json.loads(z.read("codebook.json"))) == list(rows[0])
     assert len(rows) == 10 and sum(r["label"] for r in rows) == 5
+
+
+@pytest.mark.django_db
+def test_timestamps_are_the_stored_instants_in_both_file_types(surveyed, tmp_path):
+    """The database writes them as ISO 8601 text (PostgreSQL's to_char, SQLite's text);
+    JSONL keeps the text, Parquet casts it to timestamps: both are the stored instants."""
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    stored = {
+        label.pk: (label.created_at, label.assignment.served_at)
+        for label in Label.objects.select_related("assignment")
+    }
+    _, data, _, _ = bundle(surveyed, tmp_path, "labels", "jsonl")
+    for row in jsonl_rows(data):
+        labelled_at = dt.datetime.fromisoformat(row["labelled_at"])
+        served_at = dt.datetime.fromisoformat(row["served_at"])
+        assert (labelled_at, served_at) == stored[row["label_id"]]
+        assert labelled_at.utcoffset() == dt.timedelta(0)
+    _, data, _, _ = bundle(surveyed, tmp_path, "labels", "parquet")
+    table = pq.read_table(data).to_pylist()
+    assert len(table) == len(stored)
+    for row in table:
+        assert (row["labelled_at"], row["served_at"]) == stored[row["label_id"]]
+
+
+def test_the_background_sink_keeps_order_and_raises_a_target_failure():
+    import io
+
+    from collection.exports.writers import BackgroundSink
+
+    target = io.BytesIO()
+    with BackgroundSink(target, piece=10, queued=2) as sink:
+        for i in range(1000):
+            sink.write(f"{i},".encode())
+    assert target.getvalue() == "".join(f"{i}," for i in range(1000)).encode()
+
+    class Broken(io.BytesIO):
+        def write(self, data):
+            raise OSError("disk full")
+
+    # The failure comes from a later write or from close(): either way, it is raised.
+    with pytest.raises(OSError, match="disk full"), BackgroundSink(Broken(), 10, 2) as sink:
+        for _ in range(1000):
+            sink.write(b"0123456789")
