@@ -5,12 +5,13 @@ and beat, all started here on their own ports (tests/faults/cluster.py).
     .venv/bin/python tests/benchmarks/bench_load.py [--seconds 60] [--annotators 64]
 
 Annotators enter through the real pages first (Prolific-style links, consent,
-questionnaire); then wrk runs one connection per annotator, each looping POST next, POST
-label. Printed: labels/s, wrk's latency percentiles over both requests, the server-side
-p50/p99 of each endpoint (gunicorn's access log), errors and connections closed without a
-response, the refresh lag (newest label id minus the estimates' watermark) sampled every
-second during the load and how long it took to reach 0 after; then the same wrk on a bare
-DRF one-row insert and the loop's requests/s as a share of it.
+questionnaire); then wrk runs one connection per annotator, each labelling as the page
+does: POST next once, then POST label after label, each answer carrying the next pair.
+Printed: labels/s, wrk's latency percentiles, the server-side p50/p99 of each endpoint
+(gunicorn's access log), errors and connections closed without a response, the refresh
+lag (newest label id minus the estimates' watermark) sampled every second during the load
+and how long it took to reach 0 after; then the same wrk on a bare DRF one-row insert and
+the loop's requests/s as a share of it.
 """
 
 import argparse

@@ -1,5 +1,7 @@
--- The annotator's labelling loop for wrk, one annotator per wrk thread and connection:
--- POST next, then POST a label for the pair it returned, again and again. Annotators
+-- The annotator's labelling loop for wrk, one annotator per wrk thread and connection, as
+-- the label page runs it: POST next once, then POST a label for the pair in hand, again
+-- and again, each label's response carrying the next pair ("next"). After an error or a
+-- finished annotator, POST next again (for the next annotator). Annotators
 -- (cookie and CSRF token, entered through the real pages beforehand) come from the file
 -- named by the ANNOTATORS environment variable, one per line: "<cookie>\t<csrf>"; a
 -- thread whose annotator is done moves on to its next one.
@@ -50,15 +52,15 @@ function request()
 end
 
 function response(status, headers, body)
-  if pending then
-    pending = nil
-    return
-  end
+  -- Both a next/ answer and a label's answer name the pair to label now, if any.
   local id = body:match('"assignment_id":%s*(%d+)')
-  if status == 200 and id then
+  if (status == 200 or status == 201) and id then
     pending = id
-  elseif status == 200 then
+  elseif status == 200 or status == 201 then
+    pending = nil
     current = current + 1  -- this annotator is done: the next one takes over
     if current > #mine then exhausted = exhausted + 1 end
+  else
+    pending = nil  -- refused or throttled: ask next/ again
   end
 end
