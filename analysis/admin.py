@@ -1,9 +1,12 @@
+from functools import partial
+
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from analysis.models import Estimate, RefreshRun
+from analysis.planning_admin import planning_view
 from analysis.selectors import estimates_latest
 from collection.admin import STUDY_FILTER, OwnedByStudyMixin, ReadOnlyMixin, StudyAdmin
 from collection.models import Study
@@ -78,11 +81,23 @@ admin.site.unregister(Study)
 
 @admin.register(Study)
 class StudyWithEstimatesAdmin(StudyAdmin):
-    readonly_fields = ("entry_link", "results_link", "owner_names", "estimates")  # type: ignore[assignment]
+    readonly_fields = ("entry_link", "results_link", "owner_names", "estimates", "planning_link")  # type: ignore[assignment]
     fieldsets = (
-        ("Results", {"fields": ("entry_link", "results_link", "estimates")}),
+        ("Results", {"fields": ("entry_link", "results_link", "planning_link", "estimates")}),
         *StudyAdmin.fieldsets[1:],
     )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(partial(planning_view, self.admin_site))
+        own = [path("<int:pk>/plan/", view, name="collection_study_planning")]
+        return own + super().get_urls()
+
+    @admin.display(description="planning")
+    def planning_link(self, obj: Study) -> str:
+        if not obj.pk:
+            return "–"
+        url = reverse("admin:collection_study_planning", args=[obj.pk])
+        return format_html('<a href="{}" id="planning-link">annotators and labels needed</a>', url)
 
     @admin.display(description="latest estimates")
     def estimates(self, obj: Study) -> str:

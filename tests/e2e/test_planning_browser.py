@@ -1,0 +1,38 @@
+"""The planning page in Chromium: from the study's admin page to the labels and
+annotators needed, the ICC prefilled from the study's own labels, a new effect size."""
+
+import numpy as np
+import pytest
+from django.db import connections
+
+from tests.analysis.helpers import label_study
+from tests.e2e.admin_browser import SHOTS, admin_page
+from tests.factories import researcher_make, study_make
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_researcher_plans_the_study_from_its_page(
+    transactional_db, live_server, chromium, stimulus_set
+):
+    try:
+        owner = researcher_make("plan-owner")
+        owner.set_password("pw-for-tests")
+        owner.save()
+        study = study_make(stimulus_set=stimulus_set, owner=owner, labels_per_annotator=6)
+        label_study(study, annotators=6, rng=np.random.default_rng(2))
+        page = admin_page(chromium, live_server.url, "plan-owner", "pw-for-tests")
+        page.goto(f"{live_server.url}/admin/collection/study/{study.pk}/change/")
+        page.click("#planning-link")
+        page.wait_for_selector("#plan")
+        assert "36 labels by 6 annotators" in page.inner_text("#pilot")
+        first = int(page.inner_text("#labels-total"))
+        page.fill("#id_effect", "0.1")  # twice the effect: about a quarter of the labels
+        page.click("#planning-form input[type=submit]")
+        page.wait_for_url("**effect=0.1**")
+        second = int(page.inner_text("#labels-total"))
+        assert 0.2 < second / first < 0.3
+        assert "design effect" in page.inner_text("#design-effect")
+        page.screenshot(path=str(SHOTS / "admin-planning.png"), full_page=True)
+    finally:
+        connections.close_all()
