@@ -11,3 +11,41 @@ def closed_request_bodies(result: dict, generator, request, public) -> dict:
         if name in schemas:
             schemas[name]["additionalProperties"] = False
     return result
+
+
+_DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string", "description": "What is wrong, what to do."}},
+    "required": ["detail"],
+}
+# What every researcher API operation may answer besides its success, and why.
+_RESEARCHER_ERRORS = {
+    "401": "no token, or an unknown or revoked one",
+    "403": "the account is not a researcher's",
+    "404": "no such study (or record) that this researcher may read",
+    "429": "too many requests: see Retry-After",
+}
+
+
+def researcher_api_errors(result: dict, generator, request, public) -> dict:
+    """Document the researcher API's error answers on each of its operations: 400 (a
+    field's errors, or a detail) on writes, and the ones every view gives."""
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for code, why in _RESEARCHER_ERRORS.items():
+                responses.setdefault(
+                    code,
+                    {"description": why, "content": {"application/json": {"schema": _DETAIL}}},
+                )
+            if method == "post":
+                responses.setdefault(
+                    "400",
+                    {
+                        "description": "the request is not valid: per field, or a detail",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                )
+    return result

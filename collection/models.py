@@ -714,3 +714,21 @@ class Export(models.Model):
 
     def __str__(self) -> str:
         return f"export #{self.pk} of {self.study}: {self.format}.{self.file_format}"
+
+
+class ApiToken(models.Model):
+    """A researcher's key to the REST API (/api/v1/). Only a keyed hash of the token is
+    stored: it is shown once, when made; its prefix tells tokens apart afterwards."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'laptop'.")
+    prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -23,6 +23,7 @@ RESEARCHER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "practicepair": ("view", "add", "change", "delete"),
         "practiceanswer": ("view",),
         "invitation": ("view", "add"),
+        "apitoken": ("view", "add"),
     },
     "annotators": {
         "covariateschema": ("view", "add", "change"),

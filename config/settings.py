@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "interventions",
     "annotators",
@@ -275,15 +276,28 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # The researcher API (/api/v1/), per account or token's user.
+    "DEFAULT_THROTTLE_RATES": {"researcher_api": env.str("API_RATE", default="1200/min")},
 }
 SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "collection.api_schema.closed_request_bodies",
+        "collection.api_schema.researcher_api_errors",
     ],
+    # Two models' choices share values or a field name: one name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "LabelOrAnnotatorEnum": "collection.models.Study.Estimand",
+        "EstimateEstimandEnum": "analysis.models.Estimate.Estimand",
+    },
     "TITLE": "Counterpoint API",
-    "DESCRIPTION": "Annotator API: fetch the next pair, submit a label.",
+    "DESCRIPTION": "Researcher API (/api/v1/, a Bearer token made in the admin): studies, "
+    "participants, labels, stimulus sets, results and exports. Annotator API (/api/studies/, "
+    "the enrollment cookie): fetch the next pair, submit a label.",
     "VERSION": "1",
+    # Swagger UI from the project's own static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # /metrics (config/metrics.py): a bearer token, or these client addresses.

@@ -21,6 +21,7 @@ from analysis.services import study_refresh
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from annotators.services import consent_record
 from collection.models import Enrollment, Invitation, Label, StudyAccess
+from collection.services.api_tokens import api_token_create
 from collection.services.invitations import invitations_create
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
 from tests.analysis.helpers import QUESTIONS, label_study
@@ -34,7 +35,7 @@ STUDY_RECORDS = (
     "collection.invitation",
 )  # fmt: skip
 LIBRARY = ("interventions.prompt", "interventions.response", "interventions.stimulusset",
-           "interventions.stimulus")  # fmt: skip
+           "interventions.stimulus", "collection.apitoken")  # fmt: skip
 SHARED = ("interventions.intervention",)  # the catalogue
 
 
@@ -68,6 +69,7 @@ def world():
         "analysis.estimate": Estimate.objects.filter(study=study).first(),
         "analysis.refreshrun": RefreshRun.objects.filter(study=study).first(),
         "collection.invitation": Invitation.objects.get(pk=invitation_pk),
+        "collection.apitoken": api_token_create(user=alice, name="alice's")[0],
         "interventions.prompt": prompt,
         "interventions.response": Response.objects.filter(prompt=prompt).first(),
         "interventions.stimulusset": stimulus_set,

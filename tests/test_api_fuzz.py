@@ -1,6 +1,7 @@
-"""Schemathesis over the whole OpenAPI schema, as an enrolled annotator: generated
-requests (valid and not) never get a 5xx, and every response matches the schema (status
-codes and content types documented, bodies and headers of the documented shape)."""
+"""Schemathesis over the whole OpenAPI schema, as an enrolled annotator of a study and,
+on the researcher API, with its owner's token: generated requests (valid and not) never
+get a 5xx, and every response matches the schema (status codes and content types
+documented, bodies and headers of the documented shape)."""
 
 import pytest
 import schemathesis
@@ -10,9 +11,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis import checks
 
+from collection.services.api_tokens import api_token_create
 from config.wsgi import application
 from tests.collection.test_api import _enrolled_client
-from tests.factories import stimulus_set_make, study_make
+from tests.factories import researcher_make, stimulus_set_make, study_make
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 CHECKS = [
@@ -41,10 +43,15 @@ def annotator(db):
 
 
 def _annotator():
-    study = study_make(stimulus_set=stimulus_set_make(prompts=4), labels_per_annotator=50)
+    owner = researcher_make("fuzz-owner")
+    study = study_make(
+        stimulus_set=stimulus_set_make(prompts=4), labels_per_annotator=50, owner=owner
+    )
     client = _enrolled_client(study)
     cookies = {name: morsel.value for name, morsel in client.cookies.items()}
-    return study, cookies, {"X-CSRFToken": cookies["csrftoken"]}
+    _, token = api_token_create(user=owner, name="fuzz")
+    headers = {"X-CSRFToken": cookies["csrftoken"], "Authorization": f"Bearer {token}"}
+    return study, cookies, headers
 
 
 @schema.parametrize()
@@ -57,6 +64,7 @@ def test_the_api_matches_its_schema_and_never_fails(case, annotator):
     study, cookies, headers = annotator
     if "slug" in (case.path_parameters or {}):
         case.path_parameters["slug"] = study.slug
-    # The enrollment cookie is always sent, so checks about requests without credentials
-    # do not apply; tests/collection/test_api.py covers those (401).
+    # The enrollment cookie and the token are always sent, so checks about requests
+    # without credentials do not apply; tests/collection/test_api.py and
+    # test_researcher_api.py cover those (401).
     case.call_and_validate(cookies=cookies, headers=headers, checks=CHECKS)

@@ -15,3 +15,13 @@ def admin_page(browser, base_url: str, username: str, password: str):
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     return page
+
+
+def researcher_page(browser, base_url: str, username: str):
+    """A new researcher (collection.roles' group, no superuser), signed in: the page."""
+    from tests.factories import researcher_make
+
+    user = researcher_make(username)
+    user.set_password("pw-for-tests")
+    user.save()
+    return admin_page(browser, base_url, username, "pw-for-tests"), user

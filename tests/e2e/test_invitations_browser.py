@@ -5,9 +5,9 @@ import pytest
 from django.db import connections
 
 from collection.models import Enrollment, Invitation
-from tests.e2e.admin_browser import SHOTS, admin_page
+from tests.e2e.admin_browser import SHOTS, researcher_page
 from tests.e2e.browser import accessible
-from tests.factories import researcher_make, study_make
+from tests.factories import study_make
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,8 @@ def test_a_researcher_makes_links_and_each_admits_one_person(
     transactional_db, live_server, chromium
 ):
     try:
-        owner = researcher_make("inviter")
-        owner.set_password("pw-for-tests")
-        owner.save()
+        page, owner = researcher_page(chromium, live_server.url, "inviter")
         study = study_make(owner=owner, invitation_only=True, title="Lab panel study")
-        page = admin_page(chromium, live_server.url, "inviter", "pw-for-tests")
         page.goto(f"{live_server.url}/admin/collection/invitation/add/")
         page.select_option("#id_study", str(study.pk))
         page.fill("#id_count", "2")

@@ -6,8 +6,8 @@ import pytest
 from django.db import connections
 
 from tests.analysis.helpers import label_study
-from tests.e2e.admin_browser import SHOTS, admin_page
-from tests.factories import researcher_make, study_make
+from tests.e2e.admin_browser import SHOTS, researcher_page
+from tests.factories import study_make
 
 pytestmark = pytest.mark.browser
 
@@ -16,12 +16,9 @@ def test_a_researcher_plans_the_study_from_its_page(
     transactional_db, live_server, chromium, stimulus_set
 ):
     try:
-        owner = researcher_make("plan-owner")
-        owner.set_password("pw-for-tests")
-        owner.save()
+        page, owner = researcher_page(chromium, live_server.url, "plan-owner")
         study = study_make(stimulus_set=stimulus_set, owner=owner, labels_per_annotator=6)
         label_study(study, annotators=6, rng=np.random.default_rng(2))
-        page = admin_page(chromium, live_server.url, "plan-owner", "pw-for-tests")
         page.goto(f"{live_server.url}/admin/collection/study/{study.pk}/change/")
         page.click("#planning-link")
         page.wait_for_selector("#plan")

@@ -1,0 +1,1 @@
+"""The researcher REST API, /api/v1/: token authentication, per-study permissions."""

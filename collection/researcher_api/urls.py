@@ -1,0 +1,31 @@
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
+
+from collection.researcher_api import views
+
+
+def not_found(request: HttpRequest) -> JsonResponse:
+    """Any other address under /api/v1/ (an id that is not a number, say): a JSON 404,
+    as the API's clients expect, not the site's HTML page."""
+    return JsonResponse(
+        {"detail": "no such endpoint: see /api/docs/ for the API's addresses"}, status=404
+    )
+
+
+urlpatterns = [
+    path("studies/", views.StudyList.as_view(), name="studies"),
+    path("studies/<slug:slug>/", views.StudyDetail.as_view(), name="study"),
+    path("studies/<slug:slug>/enrollments/", views.EnrollmentList.as_view(), name="enrollments"),
+    path("studies/<slug:slug>/labels/", views.LabelList.as_view(), name="labels"),
+    path("studies/<slug:slug>/exports/", views.ExportList.as_view(), name="exports"),
+    path("studies/<slug:slug>/exports/<int:pk>/", views.ExportDetail.as_view(), name="export"),
+    path(
+        "studies/<slug:slug>/exports/<int:pk>/download/",
+        views.ExportDownload.as_view(),
+        name="export-download",
+    ),
+    path("stimulus-sets/", views.StimulusSetList.as_view(), name="stimulus-sets"),
+    path("stimulus-sets/<int:pk>/stimuli/", views.StimulusList.as_view(), name="stimuli"),
+]
+# After the views that config/urls.py adds from other apps.
+fallback = [re_path(r"^.*$", not_found, name="not-found")]

@@ -1,0 +1,178 @@
+"""The researcher API's views: thin, read through collection.access, one 404 for a study
+a researcher may not read and one that does not exist."""
+
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from collection.access import studies_readable
+from collection.exports.services import ExportInvalid, export_file, export_request
+from collection.models import Enrollment, Export, Label, Study
+from collection.researcher_api.auth import AUTHENTICATION, IsResearcher, ResearcherRateThrottle
+from collection.researcher_api.serializers import (
+    EnrollmentSerializer,
+    ExportRequestSerializer,
+    ExportSerializer,
+    LabelSerializer,
+    StimulusSerializer,
+    StimulusSetSerializer,
+    StudySerializer,
+)
+from interventions.library_access import stimulus_sets_owned
+from interventions.models import Stimulus, StimulusSet
+
+
+class ByNewestId(CursorPagination):
+    """Stable pages however many rows arrive meanwhile: a cursor on the id."""
+
+    ordering = "-pk"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class ById(ByNewestId):
+    ordering = "pk"
+
+
+class ResearcherView:
+    authentication_classes = AUTHENTICATION
+    permission_classes = [IsResearcher]
+    throttle_classes = [ResearcherRateThrottle]
+
+
+def study_for(request: Request, slug: str) -> Study:
+    study = studies_readable(user=request.user).filter(slug=slug).first()
+    if study is None:
+        raise Http404("no study with this slug that you may read")
+    return study
+
+
+class StudyList(ResearcherView, generics.ListAPIView):
+    """The studies you own or were granted."""
+
+    serializer_class = StudySerializer
+    pagination_class = ByNewestId
+
+    def get_queryset(self):
+        return studies_readable(user=self.request.user)
+
+
+class StudyDetail(ResearcherView, generics.RetrieveAPIView):
+    serializer_class = StudySerializer
+
+    def get_object(self):
+        return study_for(self.request, self.kwargs["slug"])
+
+
+class EnrollmentList(ResearcherView, generics.ListAPIView):
+    """The study's participants, pseudonymous."""
+
+    serializer_class = EnrollmentSerializer
+    pagination_class = ById
+
+    def get_queryset(self):
+        study = study_for(self.request, self.kwargs["slug"])
+        return Enrollment.objects.filter(study=study).select_related("annotator")
+
+
+class LabelList(ResearcherView, generics.ListAPIView):
+    """Every label of the study, corrections included (``supersedes_id``), oldest first."""
+
+    serializer_class = LabelSerializer
+    pagination_class = ById
+
+    def get_queryset(self):
+        study = study_for(self.request, self.kwargs["slug"])
+        return Label.objects.filter(study=study).select_related(
+            "assignment__annotator", "assignment__stimulus"
+        )
+
+
+def _stimulus_sets(request: Request):
+    """As the admin offers them: your own, and those in studies you may read."""
+    return StimulusSet.objects.filter(
+        Q(pk__in=stimulus_sets_owned(user=request.user).values("pk"))
+        | Q(studies__in=studies_readable(user=request.user))
+    ).distinct()
+
+
+class StimulusSetList(ResearcherView, generics.ListAPIView):
+    """Your stimulus sets and those of the studies you may read."""
+
+    serializer_class = StimulusSetSerializer
+    pagination_class = ById
+
+    def get_queryset(self):
+        return _stimulus_sets(self.request)
+
+
+class StimulusList(ResearcherView, generics.ListAPIView):
+    serializer_class = StimulusSerializer
+    pagination_class = ById
+
+    def get_queryset(self):
+        stimulus_set = _stimulus_sets(self.request).filter(pk=self.kwargs["pk"]).first()
+        if stimulus_set is None:
+            raise Http404("no stimulus set with this id that you may read")
+        return Stimulus.objects.filter(stimulus_set=stimulus_set).select_related(
+            "prompt", "control", "treated"
+        )
+
+
+class ExportList(ResearcherView, generics.ListAPIView):
+    """The study's exports, newest first; POST asks for one (built by a worker)."""
+
+    serializer_class = ExportSerializer
+    pagination_class = ByNewestId
+
+    def get_queryset(self):
+        study = study_for(self.request, self.kwargs["slug"])
+        return Export.objects.filter(study=study).select_related("study")
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        study = study_for(request, slug)
+        incoming = ExportRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            export = export_request(
+                study=study,
+                requested_by=request.user,
+                format=incoming.validated_data["format"],
+                file_format=incoming.validated_data["file_format"],
+                options=incoming.validated_data["options"],
+            )
+        except ExportInvalid as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        body = ExportSerializer(export, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetail(ResearcherView, generics.RetrieveAPIView):
+    serializer_class = ExportSerializer
+
+    def get_object(self):
+        study = study_for(self.request, self.kwargs["slug"])
+        export = Export.objects.filter(study=study, pk=self.kwargs["pk"]).first()
+        if export is None:
+            raise Http404("no such export of this study")
+        return export
+
+
+class ExportDownload(ResearcherView, APIView):
+    @extend_schema(responses={(200, "application/zip"): bytes})
+    def get(self, request: Request, slug: str, pk: int) -> FileResponse:
+        """The finished export's zip (data file, codebook.json, DATACARD.md)."""
+        study = study_for(request, slug)
+        export = Export.objects.filter(study=study, pk=pk).first()
+        path = export_file(export) if export is not None else None
+        if export is None or path is None:
+            raise Http404("no finished export with this id in this study")
+        name = f"{study.slug}-{export.format}-{export.file_format}-{export.pk}.zip"
+        return FileResponse(path.open("rb"), as_attachment=True, filename=name)
