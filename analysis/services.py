@@ -55,7 +55,8 @@ from analysis.selectors import (
 )
 from analysis.snapshots import snapshots_store
 from analysis.stopping import study_stopping_apply
-from collection.models import Study
+from collection.models import Study, Webhook
+from collection.services.webhooks import webhooks_emit
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -200,6 +201,28 @@ def _run_store(run: RefreshRun, *, snapshot: bool) -> list[Estimate]:
     run.snapshots = len(estimates)
     run.finished_at = timezone.now()
     run.save(update_fields=["snapshots", "finished_at"])
+    if estimates:
+        webhooks_emit(
+            study_id=run.study_id,
+            event=Webhook.Event.ESTIMATE_UPDATED,
+            data={
+                "watermark": run.watermark_to,
+                "estimates": [
+                    {
+                        "intervention": e.intervention.name,
+                        "estimand": e.estimand,
+                        "subgroup": e.subgroup,
+                        "point": e.point,
+                        "ci_low": e.ci_low,
+                        "ci_high": e.ci_high,
+                        "n_labels": e.n_labels,
+                        "n_annotators": e.n_annotators,
+                    }
+                    for e in estimates
+                    if e.subgroup == "all"
+                ],
+            },
+        )
     return estimates
 
 

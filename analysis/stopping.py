@@ -36,8 +36,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from analysis.models import Estimate, RefreshState
-from collection.models import Study
+from collection.models import Study, Webhook
 from collection.services import study_pause
+from collection.services.webhooks import webhooks_emit
 
 logger = logging.getLogger(__name__)
 
@@ -144,4 +145,7 @@ def study_stopping_apply(*, study: Study, estimates: list[Estimate]) -> list[str
     if reasons and study_pause(study_id=study.pk, reason="; ".join(reasons)):
         RefreshState.objects.filter(study=study).update(stopped_reason="; ".join(reasons))
         _notify(study, reasons, effects)
+        webhooks_emit(
+            study_id=study.pk, event=Webhook.Event.STUDY_COMPLETED, data={"reasons": reasons}
+        )
     return reasons

@@ -524,4 +524,9 @@ class CheckAnswerAdmin(OwnedByStudyMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 # The annotators' records, scoped to readable studies (registered here, above annotators).
-from collection import api_tokens_admin, invitations_admin, people_admin  # noqa: E402, F401
+from collection import (  # noqa: E402, F401
+    api_tokens_admin,
+    invitations_admin,
+    people_admin,
+    webhooks_admin,
+)

@@ -1,5 +1,7 @@
 """The study as it runs: studies, enrollments, assignments and labels (append-only)."""
 
+import secrets
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -735,3 +737,65 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+def _webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
+class Webhook(models.Model):
+    """An address told of a study's events (a label stored, estimates updated, the
+    stopping rule met) by a signed POST, retried until it answers 2xx."""
+
+    class Event(models.TextChoices):
+        LABEL_CREATED = "label.created", "label created"
+        ESTIMATE_UPDATED = "estimate.updated", "estimates updated"
+        STUDY_COMPLETED = "study.completed", "study completed (its stopping rule met)"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField("URL", max_length=500, help_text="An http(s) address that takes a POST.")
+    events = models.JSONField(
+        default=list, help_text="Which events to send: any of " + ", ".join(Event.values)
+    )
+    secret = models.CharField(
+        max_length=64,
+        editable=False,
+        default=_webhook_secret,
+        help_text="Signs every delivery: X-Counterpoint-Signature is sha256= the HMAC-SHA256 "
+        "of '<X-Counterpoint-Timestamp>.<body>' with this secret.",
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} ({', '.join(self.events)})"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook, and how its delivery went (attempts, last answer)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed (retries exhausted)"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=30, choices=Webhook.Event.choices)
+    delivery_id = models.UUIDField(unique=True, help_text="Sent as X-Counterpoint-Delivery.")
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["webhook", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.webhook.url}: {self.status}"

@@ -24,6 +24,8 @@ RESEARCHER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "practiceanswer": ("view",),
         "invitation": ("view", "add"),
         "apitoken": ("view", "add"),
+        "webhook": ("view", "add", "change", "delete"),
+        "webhookdelivery": ("view",),
     },
     "annotators": {
         "covariateschema": ("view", "add", "change"),

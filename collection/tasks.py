@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
+from collection.models import WebhookDelivery
 from collection.services import assignment_expire
+from collection.services.webhooks import MAX_ATTEMPTS, retry_countdown, webhook_deliver
 
 
 # A task that sets time_limit must set soft_time_limit below it: the global soft limit
@@ -18,3 +20,15 @@ def assignments_expire() -> int:
     while (n := assignment_expire(limit=500)) == 500:
         total += n
     return total + n
+
+
+@shared_task(
+    name="collection.webhook_deliver", bind=True, acks_late=True, time_limit=60, soft_time_limit=50
+)
+def webhook_deliver_task(self, delivery_id: int) -> bool | None:
+    """One attempt at a webhook delivery; a failure comes back later, with backoff."""
+    delivered = webhook_deliver(delivery_id=delivery_id)
+    if delivered is False:
+        attempts = WebhookDelivery.objects.get(pk=delivery_id).attempts
+        raise self.retry(countdown=retry_countdown(attempts), max_retries=MAX_ATTEMPTS)
+    return delivered

@@ -20,7 +20,7 @@ from analysis.models import Estimate, RefreshRun
 from analysis.services import study_refresh
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from annotators.services import consent_record
-from collection.models import Enrollment, Invitation, Label, StudyAccess
+from collection.models import Enrollment, Invitation, Label, StudyAccess, Webhook
 from collection.services.api_tokens import api_token_create
 from collection.services.invitations import invitations_create
 from interventions.models import Intervention, Prompt, Response, Stimulus, StimulusSet
@@ -35,7 +35,7 @@ STUDY_RECORDS = (
     "collection.invitation",
 )  # fmt: skip
 LIBRARY = ("interventions.prompt", "interventions.response", "interventions.stimulusset",
-           "interventions.stimulus", "collection.apitoken")  # fmt: skip
+           "interventions.stimulus", "collection.apitoken", "collection.webhook")  # fmt: skip
 SHARED = ("interventions.intervention",)  # the catalogue
 
 
@@ -70,6 +70,9 @@ def world():
         "analysis.refreshrun": RefreshRun.objects.filter(study=study).first(),
         "collection.invitation": Invitation.objects.get(pk=invitation_pk),
         "collection.apitoken": api_token_create(user=alice, name="alice's")[0],
+        "collection.webhook": Webhook.objects.create(
+            study=study, url="https://example.org/hook", events=["label.created"]
+        ),
         "interventions.prompt": prompt,
         "interventions.response": Response.objects.filter(prompt=prompt).first(),
         "interventions.stimulusset": stimulus_set,

@@ -15,11 +15,12 @@ from collection.engine_sql import (
     row_update_statement,
 )
 from collection.errors import LabelRejected
-from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study
+from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study, Webhook
 from collection.pool import tally_add_statement
 from collection.pretest import stimuli_validation_refresh
 from collection.refresh import refresh_enqueue
 from collection.selectors import completion_code_issued
+from collection.services.webhooks import webhooks_emit
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,28 @@ def label_submit(
             "outcome": outcome,
         }
 
-    return judgement_store(
+    result = judgement_store(
         model=Label,
         enrollment_id=enrollment_id,
         assignment_id=assignment_id,
         submission_id=submission_id,
         row=row,
     )
+    label = result.label
+    if not result.replayed and isinstance(label, Label):
+        webhooks_emit(
+            study_id=label.study_id,
+            event=Webhook.Event.LABEL_CREATED,
+            data={
+                "label_id": label.pk,
+                "assignment_id": assignment_id,
+                "choice": label.choice,
+                "strength": label.strength,
+                "outcome": label.outcome,
+                "created_at": label.created_at,
+            },
+        )
+    return result
 
 
 def judgement_store(

@@ -21,10 +21,14 @@ def test_migrate_leaves_the_researcher_group_with_exactly_its_permissions():
     assert held == wanted
     assert not any(
         code.startswith(("change_label", "delete_"))
-        # Grants and practice pairs are design, not research records (a practice pair
-        # with answers is protected from deletion by its answers' foreign key).
+        # Grants, practice pairs and webhooks are settings, not research records (a
+        # practice pair with answers is protected from deletion by its answers' key).
         for _, code in held
-        - {("collection", "delete_studyaccess"), ("collection", "delete_practicepair")}
+        - {
+            ("collection", "delete_studyaccess"),
+            ("collection", "delete_practicepair"),
+            ("collection", "delete_webhook"),
+        }
     )
 
 
