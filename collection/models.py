@@ -791,6 +791,9 @@ class WebhookDelivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(
+        auto_now_add=True, help_text="Queued or attempted last; the sweep re-queues idle ones."
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

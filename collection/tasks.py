@@ -1,10 +1,16 @@
 """Celery adapters for the collection app: ids in, one service call."""
 
 from celery import shared_task
+from django.conf import settings
 
 from collection.models import WebhookDelivery
 from collection.services import assignment_expire
-from collection.services.webhooks import MAX_ATTEMPTS, retry_countdown, webhook_deliver
+from collection.services.webhooks import (
+    MAX_ATTEMPTS,
+    retry_countdown,
+    webhook_deliver,
+    webhooks_requeue,
+)
 
 
 # A task that sets time_limit must set soft_time_limit below it: the global soft limit
@@ -32,3 +38,11 @@ def webhook_deliver_task(self, delivery_id: int) -> bool | None:
         attempts = WebhookDelivery.objects.get(pk=delivery_id).attempts
         raise self.retry(countdown=retry_countdown(attempts), max_retries=MAX_ATTEMPTS)
     return delivered
+
+
+@shared_task(
+    name="collection.webhooks_requeue", acks_late=True, time_limit=120, soft_time_limit=100
+)
+def webhooks_requeue_task() -> int:
+    """Re-queue webhook deliveries left idle (beat)."""
+    return webhooks_requeue(idle_seconds=settings.WEBHOOK_IDLE_SECONDS)

@@ -253,7 +253,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "collection.assignments_expire",
         "schedule": env.float("ASSIGNMENT_EXPIRE_SECONDS", default=60.0),
     },
+    # Webhook deliveries left idle (queued in a broker outage, or a retry lost with its
+    # worker) are queued again (collection.tasks.webhooks_requeue).
+    "collection-webhooks-requeue": {
+        "task": "collection.webhooks_requeue",
+        "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=300.0),
+    },
 }
+# A pending delivery untouched this long is queued again (longer than its retries take).
+WEBHOOK_IDLE_SECONDS = env.float("WEBHOOK_IDLE_SECONDS", default=900.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540

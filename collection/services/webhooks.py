@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import uuid
+from datetime import timedelta
 
 import httpx
 from celery import current_app
@@ -95,6 +96,7 @@ def webhook_deliver(*, delivery_id: int) -> bool | None:
     else:
         status = WebhookDelivery.Status.PENDING
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        last_activity_at=timezone.now(),
         attempts=attempts,
         last_status_code=code,
         last_error=error[:2000],
@@ -107,3 +109,19 @@ def webhook_deliver(*, delivery_id: int) -> bool | None:
 def retry_countdown(attempts: int) -> float:
     """Seconds before the next attempt: 10, 20, 40, 80, 160 (about 5 minutes in all)."""
     return float(min(600, 10 * 2 ** max(0, attempts - 1)))
+
+
+def webhooks_requeue(*, idle_seconds: float, limit: int = 500) -> int:
+    """Queue again the pending deliveries idle for ``idle_seconds`` (their queueing failed
+    in a broker outage, or a worker died holding their retry): an outage delays a
+    delivery, it does not lose it. Receivers deduplicate on the delivery id."""
+    cutoff = timezone.now() - timedelta(seconds=idle_seconds)
+    ids = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, last_activity_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
+    )
+    if ids:
+        WebhookDelivery.objects.filter(pk__in=ids).update(last_activity_at=timezone.now())
+        _enqueue(ids)
+    return len(ids)

@@ -148,3 +148,25 @@ def test_an_unreachable_receiver_is_recorded_and_stays_pending(stimulus_set):
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.attempts == 1
     assert "ConnectError" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_the_sweep_requeues_idle_pending_deliveries_only(stimulus_set, receiver):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from collection.services.webhooks import webhooks_requeue
+
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=3)
+    Webhook.objects.create(study=study, url=receiver.url, events=["label.created"])
+    label_study(study, annotators=1, rng=np.random.default_rng(6))
+    idle, fresh, done = WebhookDelivery.objects.order_by("pk")
+    WebhookDelivery.objects.filter(pk__in=[idle.pk, done.pk]).update(
+        last_activity_at=timezone.now() - timedelta(hours=1)
+    )
+    WebhookDelivery.objects.filter(pk=done.pk).update(status="delivered")
+    assert webhooks_requeue(idle_seconds=900) == 1
+    idle.refresh_from_db()
+    assert idle.last_activity_at > timezone.now() - timedelta(minutes=1)
+    assert webhooks_requeue(idle_seconds=900) == 0  # just queued: not idle any more

@@ -13,11 +13,12 @@ from django.utils import timezone
 
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from analysis.services import study_refresh
-from collection.models import Assignment, Label, Study
+from collection.models import Assignment, Label, Study, Webhook, WebhookDelivery
 from collection.services import assignment_next
 from interventions.models import Stimulus
 from tests.analysis.helpers import from_scratch, label_study
 from tests.collection.helpers import submit
+from tests.collection.test_webhooks import Receiver
 from tests.factories import enrollment_make, study_make
 from tests.integration.conftest import (
     Worker,
@@ -113,12 +114,32 @@ def _estimate_is_from_scratch(study: Study) -> bool:
     )
 
 
+def _webhook_delivery_left_idle() -> Callable[[], bool]:
+    """A label's delivery whose queued message is lost (the worker starts with --purge, as
+    if the broker had lost it), idle for a day: the sweep queues it again and the worker
+    delivers it."""
+    receiver = Receiver()
+    study = study_make(labels_per_annotator=1)
+    Webhook.objects.create(study=study, url=receiver.url, events=["label.created"])
+    label_study(study, annotators=1, rng=np.random.default_rng(0))
+    WebhookDelivery.objects.update(last_activity_at=timezone.now() - timedelta(days=1))
+
+    def delivered() -> bool:
+        done = WebhookDelivery.objects.filter(status="delivered").count() == 1
+        if done:
+            receiver.close()
+        return done and len(receiver.requests) == 1
+
+    return delivered
+
+
 # Each entry's job, set up before the worker starts; the callable says when it is done.
 # A new beat entry needs its own line here: the test below fails until it has one.
 EFFECTS: dict[str, Callable[[], Callable[[], bool]]] = {
     "collection-assignments-expire": _study_with_an_overdue_assignment,
     "analysis-refresh-sweep": _study_whose_refresh_was_missed,
     "analysis-rebuild-all": _study_whose_sums_drifted,
+    "collection-webhooks-requeue": _webhook_delivery_left_idle,
 }
 
 
