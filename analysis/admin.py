@@ -8,6 +8,7 @@ from django.utils.safestring import mark_safe
 from analysis.models import Estimate, RefreshRun
 from analysis.planning_admin import planning_view
 from analysis.selectors import estimates_latest
+from analysis.stopping_form import STOPPING_FIELDS, StudyStoppingForm
 from collection.admin import STUDY_FILTER, OwnedByStudyMixin, ReadOnlyMixin, StudyAdmin
 from collection.models import Study
 
@@ -82,9 +83,24 @@ admin.site.unregister(Study)
 @admin.register(Study)
 class StudyWithEstimatesAdmin(StudyAdmin):
     readonly_fields = ("entry_link", "results_link", "owner_names", "estimates", "planning_link")  # type: ignore[assignment]
-    fieldsets = (
+    form = StudyStoppingForm
+    fieldsets = (  # type: ignore[assignment]
         ("Results", {"fields": ("entry_link", "results_link", "planning_link", "estimates")}),
-        *StudyAdmin.fieldsets[1:],
+        *(
+            (
+                title,
+                {**options, "fields": tuple(f for f in options["fields"] if f != "stopping_rule")},
+            )
+            for title, options in StudyAdmin.fieldsets[1:]
+        ),
+        (
+            "Stopping rule",
+            {
+                "fields": tuple(STOPPING_FIELDS),
+                "description": "Any condition met pauses the study and emails its owners "
+                "(and sends the study.completed webhook). None set: it never stops itself.",
+            },
+        ),
     )
 
     def get_urls(self):

@@ -761,8 +761,9 @@ class Webhook(models.Model):
         max_length=64,
         editable=False,
         default=_webhook_secret,
-        help_text="Signs every delivery: X-Counterpoint-Signature is sha256= the HMAC-SHA256 "
-        "of '<X-Counterpoint-Timestamp>.<body>' with this secret.",
+        help_text="Signs every delivery: X-Counterpoint-Signature is sha256= and the "
+        "HMAC-SHA256, with this secret, of the X-Counterpoint-Timestamp value, a dot and the "
+        "body.",
     )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

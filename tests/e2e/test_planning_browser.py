@@ -1,5 +1,6 @@
 """The planning page in Chromium: from the study's admin page to the labels and
-annotators needed, the ICC prefilled from the study's own labels, a new effect size."""
+annotators needed, the ICC prefilled from the study's own labels, a new effect size; then
+the stopping-rule form on the study's page takes the plan's labels as its budget."""
 
 import numpy as np
 import pytest
@@ -31,5 +32,17 @@ def test_a_researcher_plans_the_study_from_its_page(
         assert 0.2 < second / first < 0.3
         assert "design effect" in page.inner_text("#design-effect")
         page.screenshot(path=str(SHOTS / "admin-planning.png"), full_page=True)
+
+        # The plan's labels as the study's stopping budget, through the stopping-rule form.
+        page.goto(f"{live_server.url}/admin/collection/study/{study.pk}/change/")
+        page.fill("#id_stop_label_budget", str(second))
+        page.check("#id_stop_cs_excludes_zero")
+        page.locator("#id_stop_label_budget").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "admin-stopping-rule.png"))
+        page.click("input[name=_continue]")
+        page.wait_for_selector(".messagelist .success")
+        study.refresh_from_db()
+        assert study.stopping_rule == {"cs_excludes_zero": True, "label_budget": second}
+        assert page.input_value("#id_stop_label_budget") == str(second)
     finally:
         connections.close_all()
