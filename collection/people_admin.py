@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import F, QuerySet
 from django.http import HttpRequest
 
-from annotators.forms import CovariateSchemaForm
+from annotators.forms import CovariateSchemaForm, questionnaire_fieldsets
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from collection.access import covariate_schemas_usable, studies_readable
 from collection.admin import ReadOnlyMixin
@@ -19,6 +19,10 @@ from collection.admin import ReadOnlyMixin
 class CovariateSchemaAdmin(admin.ModelAdmin):
     form = CovariateSchemaForm
     list_display = ("name", "created_at")
+
+    def get_fieldsets(self, request, obj=None):
+        # The written questions open, and the next empty row.
+        return questionnaire_fieldsets(open_rows=len(obj.questions) + 1 if obj else 1)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return covariate_schemas_usable(user=request.user)
