@@ -22,6 +22,7 @@ from collection.models import (
 )
 from collection.pool import study_slots_build
 from collection.pretest import pretest_results, study_validation_refresh
+from collection.preview import preview_page
 from collection.recruitment import PROLIFIC_QUERY
 from collection.selectors import completion_code_issued
 from collection.services.studies import study_clone, study_launch
@@ -130,6 +131,14 @@ class PracticePairInline(admin.StackedInline):
     )
 
 
+PREVIEWS = (
+    ("consent", "consent"),
+    ("about_you", "questionnaire"),
+    ("practice", "practice"),
+    ("label", "a pair"),
+    ("done", "the end"),
+)
+
 # Design and analysis settings that labels already collected depend on.
 FROZEN_WHEN_LAUNCHED = (
     "stimulus_sets", "design_name", "design_params", "order_scheme", "order_block_size",
@@ -216,6 +225,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
                     "instructions",
                     "covariate_schema",
                     "require_both_opened",
+                    "preview_links",
                 )
             },
         ),
@@ -250,7 +260,7 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
             # Randomisation and analysis must not change under collected labels: clone
             # the study to run a different design.
             fields += FROZEN_WHEN_LAUNCHED
-        fields += ["prolific_study_url", "pretest_results", "exports_link"]
+        fields += ["prolific_study_url", "pretest_results", "exports_link", "preview_links"]
         return tuple(dict.fromkeys(fields))
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -415,8 +425,35 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.exports_view)
-        own = [path("<int:pk>/export/", view, name="collection_study_exports")]
+        preview = self.admin_site.admin_view(self.preview_view)
+        own = [
+            path("<int:pk>/export/", view, name="collection_study_exports"),
+            path("<int:pk>/preview/<str:page>/", preview, name="collection_study_preview"),
+        ]
         return own + super().get_urls()
+
+    def preview_view(self, request: HttpRequest, pk: int, page: str) -> HttpResponse:
+        """An annotator page as a participant sees it; nothing is recorded (a form sent
+        from it shows the page again)."""
+        study = studies_readable(user=request.user).filter(pk=pk).first()
+        if study is None:
+            raise Http404("no such study")
+        return preview_page(request, study, page)
+
+    @admin.display(description="preview")
+    def preview_links(self, obj: Study) -> str:
+        if not obj.pk:
+            return "shown once the study is saved"
+        links = [
+            (reverse("admin:collection_study_preview", args=[obj.pk, page]), label)
+            for page, label in PREVIEWS
+        ]
+        return format_html(
+            '<span id="preview-links">{}</span> <div class="help">Each page as a participant '
+            "sees it, with this study's texts, questionnaire, practice and first pair; "
+            "nothing is recorded.</div>",
+            format_html_join(" · ", '<a href="{}" target="_blank">{}</a>', links),
+        )
 
     def exports_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """Ask for an export and list the study's past ones (readers may export)."""
