@@ -99,6 +99,9 @@ def test_decline_ends_on_the_no_consent_url_with_nothing_stored(
     assert page.inner_text("#exit-code") == "NOCONSENT1"
     shots(page, "ended-declined")
     accessible(page)
+    page.set_viewport_size({"width": 390, "height": 844})
+    shots(page, "ended-declined-phone")
+    accessible(page)
     assert Enrollment.objects.count() == 1
 
 
