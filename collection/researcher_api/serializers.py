@@ -6,6 +6,7 @@ from collection.exports.columns import FORMATS
 from collection.exports.services import OPTION_KEYS
 from collection.models import Enrollment, Export, Label, Study
 from interventions.models import Stimulus, StimulusSet
+from interventions.pair_imports import PAIR_FORMATS
 
 
 class StudySerializer(serializers.ModelSerializer):
@@ -92,3 +93,25 @@ class ExportRequestSerializer(serializers.Serializer):
         default=dict,
         help_text="Filters: " + ", ".join(OPTION_KEYS) + " (see the codebook).",
     )
+
+
+class PairImportSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV or JSONL by the format, or the same gzipped.")
+    format = serializers.ChoiceField(choices=PAIR_FORMATS)
+    stimulus_set_name = serializers.CharField(max_length=200)
+    source = serializers.CharField(
+        max_length=200, required=False, default="", help_text="Default: the file's name."
+    )
+    intervention = serializers.CharField(
+        max_length=200, required=False, default="", help_text="For rows that name none."
+    )
+    skip_invalid = serializers.BooleanField(
+        required=False, default=False, help_text="Import the valid rows, report the rest."
+    )
+
+
+class PairImportResultSerializer(serializers.Serializer):
+    stimulus_set = StimulusSetSerializer()
+    stimuli = serializers.IntegerField()
+    rejected = serializers.IntegerField(help_text="Imported, but failed their check.")
+    invalid_rows = serializers.ListField(child=serializers.CharField())

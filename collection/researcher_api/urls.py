@@ -25,6 +25,7 @@ urlpatterns = [
         name="export-download",
     ),
     path("stimulus-sets/", views.StimulusSetList.as_view(), name="stimulus-sets"),
+    path("stimulus-sets/import/", views.PairImport.as_view(), name="stimulus-set-import"),
     path("stimulus-sets/<int:pk>/stimuli/", views.StimulusList.as_view(), name="stimuli"),
 ]
 # After the views that config/urls.py adds from other apps.

@@ -1,11 +1,13 @@
 """The researcher API's views: thin, read through collection.access, one 404 for a study
 a researcher may not read and one that does not exist."""
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,10 +21,15 @@ from collection.researcher_api.serializers import (
     ExportRequestSerializer,
     ExportSerializer,
     LabelSerializer,
+    PairImportResultSerializer,
+    PairImportSerializer,
     StimulusSerializer,
     StimulusSetSerializer,
     StudySerializer,
 )
+from interventions.import_files import file_lines
+from interventions.import_rows import MAX_ERRORS_REPORTED, ImportFailed
+from interventions.import_services import stimulus_pairs_import
 from interventions.library_access import stimulus_sets_owned
 from interventions.models import Stimulus, StimulusSet
 
@@ -176,3 +183,44 @@ class ExportDownload(ResearcherView, APIView):
             raise Http404("no finished export with this id in this study")
         name = f"{study.slug}-{export.format}-{export.file_format}-{export.pk}.zip"
         return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+
+
+class PairImport(ResearcherView, APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": PairImportSerializer},
+        responses={201: PairImportResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """Import ready-made pairs into a new stimulus set of yours, as the admin does:
+        all or nothing, or the valid rows with ``skip_invalid`` (the rest reported)."""
+        incoming = PairImportSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        upload = data["file"]
+        try:
+            summary = stimulus_pairs_import(
+                lines=file_lines(upload, name=upload.name, max_bytes=settings.IMPORT_MAX_BYTES),
+                format=data["format"],
+                source=data["source"] or upload.name,
+                stimulus_set_name=data["stimulus_set_name"],
+                intervention=data["intervention"],
+                skip_invalid=data["skip_invalid"],
+                owner_id=request.user.pk,
+            )
+        except ImportFailed as exc:
+            body = {
+                "detail": str(exc),
+                "errors": exc.errors[:MAX_ERRORS_REPORTED],
+                "valid_rows": exc.valid_rows,
+                "skippable": exc.skippable,
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        result = {
+            "stimulus_set": StimulusSetSerializer(summary.stimulus_set).data,
+            "stimuli": summary.stimuli,
+            "rejected": summary.rejected,
+            "invalid_rows": [str(r) for r in summary.invalid_rows],
+        }
+        return Response(result, status=status.HTTP_201_CREATED)

@@ -1,6 +1,8 @@
 """The researcher REST API (/api/v1/): tokens, per-study permissions, pagination,
 throttling, exports, and a schema that lists every endpoint."""
 
+import json
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -190,7 +192,7 @@ def _v1_routes() -> set[str]:
 def test_the_schema_lists_every_endpoint_with_token_auth():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     documented = {p for p in schema["paths"] if p.startswith("/api/v1/")}
-    assert documented == _v1_routes() and len(documented) == 10
+    assert documented == _v1_routes() and len(documented) == 11
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
     assert schema["paths"]["/api/v1/studies/{slug}/exports/"]["post"]
 
@@ -232,3 +234,52 @@ def test_the_admin_shows_a_new_token_once_and_revokes(client):
         record.prefix
         not in client.get(reverse("admin:collection_apitoken_changelist")).content.decode()
     )
+
+
+def _pairs_file(rows: list[dict], name: str = "pairs.jsonl"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    return SimpleUploadedFile(name, body, content_type="application/jsonl")
+
+
+GOOD = [
+    {"prompt_id": f"p{i}", "prompt": f"Question {i}?", "control": f"Answer {i}.",
+     "treated": f"A longer answer {i}, with more words.", "intervention": "probe"}
+    for i in range(3)
+]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_pairs_are_imported_through_the_api_all_or_nothing(world):
+    from interventions.models import StimulusSet
+
+    owner, url = _api(world["owner"]), "/api/v1/stimulus-sets/import/"
+    bad = [*GOOD, {"prompt_id": "x", "prompt": "Q?", "control": "", "treated": "T"}]
+    refused = owner.post(
+        url, {"file": _pairs_file(bad), "format": "pairs-jsonl", "stimulus_set_name": "api-set"}
+    )
+    body = refused.json()
+    assert refused.status_code == 400 and body["skippable"] and body["valid_rows"] == 3
+    assert any(e.startswith("line 4:") for e in body["errors"])
+    assert not StimulusSet.objects.filter(name="api-set").exists()
+    made = owner.post(
+        url,
+        {"file": _pairs_file(bad), "format": "pairs-jsonl", "stimulus_set_name": "api-set",
+         "skip_invalid": "true"},
+    )  # fmt: skip
+    assert made.status_code == 201, made.json()
+    result = made.json()
+    assert result["stimuli"] == 3 and result["invalid_rows"][0].startswith("line 4:")
+    listed = owner.get("/api/v1/stimulus-sets/").json()["results"]
+    assert "api-set" in {s["name"] for s in listed}
+    created = StimulusSet.objects.get(name="api-set")
+    assert created.owner.username == "api-owner"
+    stimuli = owner.get(f"/api/v1/stimulus-sets/{created.pk}/stimuli/").json()["results"]
+    assert [s["prompt"] for s in stimuli] == [r["prompt"] for r in GOOD]
+    assert (
+        _api(world["stranger"]).get(f"/api/v1/stimulus-sets/{created.pk}/stimuli/").status_code
+        == 404
+    )
+    missing = owner.post(url, {"format": "pairs-jsonl", "stimulus_set_name": "x"})
+    assert missing.status_code == 400 and "file" in missing.json()
