@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "collection",
     "analysis",
     "simulation",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("s/", include("collection.urls")),
     path("results/", include("analysis.urls")),
     path("simulation/", include("simulation.urls")),
+    path("audit/", include("audit.urls")),
     path("exports/", include("collection.exports.urls")),
     path("api/", include((collection_api, "collection_api"))),
     path(
