@@ -65,10 +65,19 @@ class AuditResult(models.Model):
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     pairs = models.PositiveIntegerField(help_text="Pairs scored on both sides.")
     prompts = models.PositiveIntegerField(help_text="Distinct prompts among them (clusters).")
-    point = models.FloatField(help_text="Model: share preferring the treated side - 1/2.")
+    point = models.FloatField(
+        help_text="Model: share of pairs it ranks the treated side first - 1/2 (order only)."
+    )
     se = models.FloatField(null=True)
     ci_low = models.FloatField(null=True)
     ci_high = models.FloatField(null=True)
+    bt_point = models.FloatField(
+        null=True,
+        help_text="Model: mean expit(r_treated - r_control) - 1/2, the Bradley-Terry preference "
+        "(meaningful when the scores are on that scale, as a reward model's are).",
+    )
+    bt_ci_low = models.FloatField(null=True)
+    bt_ci_high = models.FloatField(null=True)
     human_point = models.FloatField(null=True, help_text="People: the latest AMCE, if any.")
     human_se = models.FloatField(null=True)
     human_ci_low = models.FloatField(null=True)

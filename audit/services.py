@@ -223,11 +223,13 @@ def audit_run(*, reward_model: RewardModel, study: Study) -> list[AuditResult]:
             intervention = interventions.get(cell)
             if intervention is None:
                 continue  # a factorial combination: audited through its main cells only
-            effect = model_preference(
-                treated=np.array([scores[(p["pk"], "treated")] for p in cell_pairs]),
-                control=np.array([scores[(p["pk"], "control")] for p in cell_pairs]),
-                prompt=np.array([p["prompt_id"] for p in cell_pairs]),
-            )
+            sides = {
+                "treated": np.array([scores[(p["pk"], "treated")] for p in cell_pairs]),
+                "control": np.array([scores[(p["pk"], "control")] for p in cell_pairs]),
+                "prompt": np.array([p["prompt_id"] for p in cell_pairs]),
+            }
+            effect = model_preference(**sides)
+            bt = model_preference(**sides, scale="bradley-terry")
             human = _human(humans.get(cell))
             gap = preference_gap(effect, human) if human is not None else None
             rows.append(
@@ -241,6 +243,9 @@ def audit_run(*, reward_model: RewardModel, study: Study) -> list[AuditResult]:
                     se=_nan_none(effect.se),
                     ci_low=_nan_none(effect.ci_low),
                     ci_high=_nan_none(effect.ci_high),
+                    bt_point=bt.point,
+                    bt_ci_low=_nan_none(bt.ci_low),
+                    bt_ci_high=_nan_none(bt.ci_high),
                     human_point=human.point if human else None,
                     human_se=human.se if human else None,
                     human_ci_low=human.ci_low if human else None,

@@ -46,3 +46,17 @@ def test_gap_adds_the_variances():
     assert gap.point == pytest.approx(0.25)
     assert gap.se == pytest.approx(0.05)
     assert gap.ci_low == pytest.approx(0.25 - 1.959964 * 0.05, rel=1e-6)
+
+
+def test_the_bradley_terry_scale_is_the_models_own_probability():
+    rng = np.random.default_rng(4)
+    t, c, p = rng.normal(size=80), rng.normal(size=80), np.arange(80) % 16
+    ours = model_preference(treated=t, control=c, prompt=p, scale="bradley-terry")
+    y = 1 / (1 + np.exp(-(t - c)))
+    theirs = sm.OLS(y, np.ones(80)).fit(cov_type="cluster", cov_kwds={"groups": p}, use_t=True)
+    np.testing.assert_allclose([ours.point, ours.se], [theirs.params[0] - 0.5, theirs.bse[0]])
+    # Unlike the order, it depends on the size of the differences.
+    half = model_preference(treated=t / 2, control=c / 2, prompt=p, scale="bradley-terry")
+    assert abs(half.point) < abs(ours.point)
+    with pytest.raises(ValueError, match="scale must be"):
+        model_preference(treated=t, control=c, prompt=p, scale="logit")
