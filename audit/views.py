@@ -50,7 +50,10 @@ def audit_page(request: HttpRequest, slug: str) -> HttpResponse:
                     )
                 else:
                     rows = audit_run(reward_model=model, study=study)
-                    messages.success(request, f"{model.name} audited on {len(rows)} interventions.")
+                    plural = "" if len(rows) == 1 else "s"
+                    messages.success(
+                        request, f"{model.name} audited on {len(rows)} intervention{plural}."
+                    )
                 return redirect("audit:page", slug=study.slug)
             except AuditError as error:
                 form.add_error(None, str(error))
