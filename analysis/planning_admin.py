@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from analysis.planning import Pilot, pilot_icc, plan_study
+from analysis.results_sections import results_sections
 from collection.access import studies_readable
 
 
@@ -50,5 +51,6 @@ def planning_view(site: AdminSite, request: HttpRequest, pk: int) -> HttpRespons
         "form": form,
         "plan": plan,
         "pilot": pilot,
+        "sections": results_sections(request, study, page="planning"),
     }
     return TemplateResponse(request, "admin/analysis/planning.html", context)

@@ -8,6 +8,7 @@ from django.db import connections
 
 from tests.analysis.helpers import label_study
 from tests.e2e.admin_browser import SHOTS, researcher_page
+from tests.e2e.browser import accessible
 from tests.factories import study_make
 
 pytestmark = pytest.mark.browser
@@ -32,6 +33,22 @@ def test_a_researcher_plans_the_study_from_its_page(
         assert 0.2 < second / first < 0.3
         assert "design effect" in page.inner_text("#design-effect")
         page.screenshot(path=str(SHOTS / "admin-planning.png"), full_page=True)
+
+        # Plan by simulation: a shipped population, the study's own interventions.
+        page.select_option("#id_sim-population", "expertise")
+        page.fill("#id_sim-annotators", "40,200")
+        page.fill("#id_sim-studies", "100")
+        page.click("#simulated-plan-form input[type=submit]")
+        page.wait_for_selector("#simulated-plan-table")
+        rows = page.locator("#simulated-plan-table tbody tr")
+        assert rows.count() == 4  # 2 sizes x 2 labels-per-annotator values
+        assert "length-longer" in rows.first.inner_text()
+        assert "Recommended" in page.inner_text("#simulated-recommendation") or "No size" in (
+            page.inner_text("#simulated-recommendation")
+        )
+        accessible(page)
+        page.locator("#simulated-plan").scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "admin-planning-simulated.png"), full_page=True)
 
         # The plan's labels as the study's stopping budget, through the stopping-rule form.
         page.goto(f"{live_server.url}/admin/collection/study/{study.pk}/change/")
