@@ -40,9 +40,13 @@ class SimulatedPlanForm(forms.Form):
     )
     power = forms.FloatField(min_value=0.5, max_value=0.99, initial=0.8, label="Target power")
 
+    prefix = "sim"
+
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, prefix="sim", **kwargs)
-        self.fields["population"].choices = [(p.stem, p.stem) for p in builtin_populations()]
+        super().__init__(*args, **kwargs)
+        population = self.fields["population"]
+        assert isinstance(population, forms.ChoiceField)
+        population.choices = [(p.stem, p.stem) for p in builtin_populations()]
 
     def clean_annotators(self) -> list[int]:
         return _sizes(self.cleaned_data["annotators"], MAX_ANNOTATORS)
@@ -79,7 +83,8 @@ def simulated_plan_section(request: HttpRequest, study: Study) -> str:
                 labels_per_annotator=data["labels"],
                 studies=data["studies"],
                 target_power=data["power"],
-                weighting=study.estimand,  # the estimand the study's results will use
+                # the estimand the study's results will use
+                weighting="annotator" if study.estimand == Study.Estimand.ANNOTATOR else "label",
                 seed=population.seed or 0,
             )
             context.update(result=result, best=result.recommend(), population=population)
