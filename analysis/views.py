@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from analysis.adjusted import adjusted_rows
 from analysis.extras import heterogeneity_rows, interaction_rows
 from analysis.figures import FORMATS, NAMES, figure_bytes, figures_shown
 from analysis.models import Estimate
@@ -108,6 +109,7 @@ def study_results(request: HttpRequest, slug: str) -> HttpResponse:
         "figures": figures_shown(study=study, watermark=watermark),
         "heterogeneity": heterogeneity_rows(study=study),
         "interactions": interaction_rows(study=study),
+        "adjusted": adjusted_rows(study=study),
         "runs": refresh_runs(study=study, limit=20),
         "sections": results_sections(request, study),
     }
