@@ -62,8 +62,28 @@ class StimulusSerializer(serializers.ModelSerializer):
         model = Stimulus
         fields = (
             "id", "cell", "provenance", "prompt", "control", "treated", "check_status",
-            "check_reason", "review_status", "validation_status", "is_attention_check",
+            "check_reason", "review_status", "review_reason", "reviewed_at",
+            "validation_status", "is_attention_check",
         )  # fmt: skip
+
+
+class ReviewSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=1000,
+        help_text="Stimuli of this set to review, at most 1,000 at once.",
+    )
+    decision = serializers.ChoiceField(choices=["approve", "reject"])
+    reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=2000,
+        help_text="Why the pairs are rejected (required to reject); kept with them.",
+    )  # fmt: skip
+
+
+class ReviewResultSerializer(serializers.Serializer):
+    reviewed = serializers.IntegerField()
+    stimuli = StimulusSerializer(many=True)
 
 
 class ExportSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ urlpatterns = [
     path("stimulus-sets/", views.StimulusSetList.as_view(), name="stimulus-sets"),
     path("stimulus-sets/import/", views.PairImport.as_view(), name="stimulus-set-import"),
     path("stimulus-sets/<int:pk>/stimuli/", views.StimulusList.as_view(), name="stimuli"),
+    path("stimulus-sets/<int:pk>/reviews/", views.StimulusReview.as_view(), name="reviews"),
 ]
 # After the views that config/urls.py adds from other apps.
 fallback = [re_path(r"^.*$", not_found, name="not-found")]

@@ -4,8 +4,9 @@ a researcher may not read and one that does not exist."""
 from django.conf import settings
 from django.db.models import Q
 from django.http import FileResponse, Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -23,6 +24,8 @@ from collection.researcher_api.serializers import (
     LabelSerializer,
     PairImportResultSerializer,
     PairImportSerializer,
+    ReviewResultSerializer,
+    ReviewSerializer,
     StimulusSerializer,
     StimulusSetSerializer,
     StudySerializer,
@@ -32,6 +35,7 @@ from interventions.import_rows import MAX_ERRORS_REPORTED, ImportFailed
 from interventions.import_services import stimulus_pairs_import
 from interventions.library_access import stimulus_sets_owned
 from interventions.models import Stimulus, StimulusSet
+from interventions.review import ReviewRefused, stimuli_review
 
 
 class ByNewestId(CursorPagination):
@@ -120,16 +124,68 @@ class StimulusSetList(ResearcherView, generics.ListAPIView):
 
 
 class StimulusList(ResearcherView, generics.ListAPIView):
+    """The set's pairs; ``?review_status=pending`` (or approved, rejected) for one kind."""
+
     serializer_class = StimulusSerializer
     pagination_class = ById
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "review_status", str, enum=list(Stimulus.ReviewStatus.values), required=False
+            )
+        ]
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         stimulus_set = _stimulus_sets(self.request).filter(pk=self.kwargs["pk"]).first()
         if stimulus_set is None:
             raise Http404("no stimulus set with this id that you may read")
-        return Stimulus.objects.filter(stimulus_set=stimulus_set).select_related(
-            "prompt", "control", "treated"
+        stimuli = Stimulus.objects.filter(stimulus_set=stimulus_set)
+        wanted = self.request.query_params.get("review_status")
+        if wanted is not None:
+            if wanted not in Stimulus.ReviewStatus.values:
+                choices = ", ".join(Stimulus.ReviewStatus.values)
+                raise ValidationError({"review_status": f"one of {choices}"})
+            stimuli = stimuli.filter(review_status=wanted)
+        return stimuli.select_related("prompt", "control", "treated")
+
+
+class StimulusReview(ResearcherView, APIView):
+    @extend_schema(request=ReviewSerializer, responses={200: ReviewResultSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        """Approve or reject pairs of a set you own, as the admin's review does: one verdict
+        per pair with your name and the time; a rejection needs a reason; all or nothing."""
+        stimulus_set = _stimulus_sets(request).filter(pk=pk).first()
+        if stimulus_set is None:
+            raise Http404("no stimulus set with this id that you may read")
+        if not stimulus_sets_owned(user=request.user).filter(pk=pk).exists():
+            raise PermissionDenied("only the set's owner reviews its pairs")
+        incoming = ReviewSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        ids = sorted(set(data["ids"]))
+        found = set(
+            Stimulus.objects.filter(stimulus_set=stimulus_set, pk__in=ids).values_list(
+                "pk", flat=True
+            )
         )
+        if missing := [i for i in ids if i not in found]:
+            raise ValidationError({"ids": f"not pairs of this set: {missing[:20]}"})
+        try:
+            reviewed = stimuli_review(
+                stimulus_ids=ids,
+                approve=data["decision"] == "approve",
+                reason=data["reason"],
+                reviewer_id=request.user.pk,
+            )
+        except ReviewRefused as exc:
+            raise ValidationError({"detail": str(exc)}) from None
+        stimuli = Stimulus.objects.filter(pk__in=ids).select_related("prompt", "control", "treated")
+        body = {"reviewed": reviewed, "stimuli": StimulusSerializer(stimuli, many=True).data}
+        return Response(body)
 
 
 class ExportList(ResearcherView, generics.ListAPIView):

@@ -192,9 +192,10 @@ def _v1_routes() -> set[str]:
 def test_the_schema_lists_every_endpoint_with_token_auth():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     documented = {p for p in schema["paths"] if p.startswith("/api/v1/")}
-    assert documented == _v1_routes() and len(documented) == 11
+    assert documented == _v1_routes() and len(documented) == 12
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
     assert schema["paths"]["/api/v1/studies/{slug}/exports/"]["post"]
+    assert schema["paths"]["/api/v1/stimulus-sets/{id}/reviews/"]["post"]
 
 
 @pytest.mark.django_db
