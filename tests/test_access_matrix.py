@@ -20,6 +20,7 @@ from analysis.models import Estimate, RefreshRun
 from analysis.services import study_refresh
 from annotators.models import Annotator, ConsentRecord, CovariateResponse, CovariateSchema
 from annotators.services import consent_record
+from audit.models import RewardModel
 from collection.models import Enrollment, Invitation, Label, StudyAccess, Webhook
 from collection.services.api_tokens import api_token_create
 from collection.services.invitations import invitations_create
@@ -35,7 +36,8 @@ STUDY_RECORDS = (
     "collection.invitation",
 )  # fmt: skip
 LIBRARY = ("interventions.prompt", "interventions.response", "interventions.stimulusset",
-           "interventions.stimulus", "collection.apitoken", "collection.webhook")  # fmt: skip
+           "interventions.stimulus", "collection.apitoken", "collection.webhook",
+           "audit.rewardmodel")  # fmt: skip
 SHARED = ("interventions.intervention",)  # the catalogue
 
 
@@ -78,6 +80,9 @@ def world():
         "interventions.stimulusset": stimulus_set,
         "interventions.stimulus": Stimulus.objects.filter(stimulus_set=stimulus_set).first(),
         "interventions.intervention": Intervention.objects.first(),
+        "audit.rewardmodel": RewardModel.objects.create(
+            name="alice's model", source=RewardModel.Source.SCORES, owner=alice
+        ),
     }
     assert all(records.values()), [k for k, v in records.items() if v is None]
     other = study_make(stimulus_set=stimulus_set_make(prompts=3), slug="elsewhere")
