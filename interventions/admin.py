@@ -1,3 +1,4 @@
+import secrets
 from collections.abc import Iterable
 
 from django import forms
@@ -8,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from interventions.attention import AttentionRefused, attention_checks_add
 from interventions.import_admin import SKIP_HELP, SKIP_LABEL, ImportModelAdmin, ImportOutcome
 from interventions.import_rows import Line
 from interventions.library_access import (
@@ -205,7 +207,7 @@ class StimulusSetAdmin(OwnedLibraryMixin, ImportModelAdmin):
         "cell_counts",
     )
     filter_horizontal = ("interventions",)
-    actions = ("generate",)
+    actions = ("generate", "attention_checks")
     change_list_template = "admin/interventions/stimulusset/change_list.html"
 
     import_url_name = "stimulus_pairs_import"
@@ -246,6 +248,25 @@ class StimulusSetAdmin(OwnedLibraryMixin, ImportModelAdmin):
     def check_counts(self, obj: StimulusSet) -> str:
         counts = stimulus_set_check_counts(stimulus_set=obj)
         return format_html_join("", "<div>{}: {}</div>", sorted(counts.items())) or "none yet"
+
+    @admin.action(
+        description="Add 5 attention checks (instructed answers) to each", permissions=["change"]
+    )
+    def attention_checks(self, request: HttpRequest, queryset) -> None:
+        for stimulus_set in queryset:
+            try:
+                made = attention_checks_add(
+                    stimulus_set=stimulus_set, count=5, seed=secrets.randbits(32)
+                )
+            except AttentionRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"{stimulus_set.name}: added {len(made)} attention checks, whose right "
+                "answer is the real one (the other says to choose it).",
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Generate stimuli (on a worker)")
     def generate(self, request: HttpRequest, queryset) -> None:
