@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -248,6 +250,11 @@ class StudyAdmin(OwnedByStudyMixin, admin.ModelAdmin):
         ),
     )
     actions = ("launch", "pause", "clone", "pool_extend", "export_jsonl")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        # A fresh root seed to start from (stored with the study: every draw replays from
+        # it); the researcher may type their own.
+        return {"seed": secrets.randbits(31), **super().get_changeform_initial_data(request)}
 
     class Media:
         js = ("collection/admin_copy.js",)

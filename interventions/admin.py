@@ -190,6 +190,11 @@ class StimulusSetAdmin(OwnedLibraryMixin, ImportModelAdmin):
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        # A fresh seed to start from (stored with the set, so every transform can be
+        # replayed); the researcher may type their own.
+        return {"seed": secrets.randbits(31), **super().get_changeform_initial_data(request)}
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "interventions":
             kwargs["queryset"] = interventions_usable(user=request.user)
