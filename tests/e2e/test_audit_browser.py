@@ -37,7 +37,8 @@ def test_a_researcher_trains_the_text_model_and_audits_it_beside_people(
         page.set_input_files("#id_export", str(export))
         page.screenshot(path=str(SHOTS / "audit_admin_add.png"), full_page=True)
         page.click("input[name=_save]")
-        assert "Audit it from a study's results page" in page.inner_text("body")
+        page.wait_for_selector(".messagelist")
+        assert "Audit it from a study's results page" in page.inner_text(".messagelist")
         model = RewardModel.objects.get(name="bt-from-export")
         assert model.owner == researcher and model.parameters["pairs"] > 0
 

@@ -30,13 +30,15 @@ def _action(page, url: str, pk: int, action: str) -> str:
     page.goto(url)
     page.check(f"input[name=_selected_action][value='{pk}']")
     page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
+    with page.expect_navigation():
+        page.click("button[name=index]")
     return page.inner_text(".messagelist")
 
 
 def _save(page) -> None:
     """Save the admin form; a refusal fails the test with the form's own errors."""
-    page.click("input[name=_save]")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
     errors = page.locator(".errornote, .errorlist")
     assert errors.count() == 0, errors.all_inner_texts()
 
@@ -59,12 +61,14 @@ def test_a_researcher_runs_a_study_from_import_to_results(
         page.click("text=Import JSONL")
         page.set_input_files("#id_file", str(LENGTH_FILE))
         page.fill("#id_source", "held-out")
-        page.click("input[type=submit][value=Import]")
+        with page.expect_navigation():
+            page.click("input[type=submit][value=Import]")
         assert "Imported" in page.inner_text(".messagelist")
 
         # The built-in interventions, from the empty list's button.
         page.goto(f"{base}/admin/interventions/intervention/")
-        page.click("#install-catalogue")
+        with page.expect_navigation():
+            page.click("#install-catalogue")
         assert "built-in interventions" in page.inner_text(".messagelist")
 
         # A stimulus set from the import, then its pairs and five attention checks.
