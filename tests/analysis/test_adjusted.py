@@ -64,10 +64,9 @@ def _label(study, annotators: int, rng) -> None:
             )  # fmt: skip
 
 
-@pytest.mark.django_db
-def test_imported_pairs_are_adjusted_and_shown_beside_the_randomised_estimate(client):
+def mixed_study_make(owner):
+    """Generated length pairs and the imported set, labelled by 50 annotators, refreshed."""
     rng = np.random.default_rng(8)
-    owner = researcher_make("obs-owner")
     study = study_make(
         stimulus_set=stimulus_set_make(prompts=10), owner=owner,
         replication_factor=40, labels_per_annotator=20,
@@ -75,6 +74,13 @@ def test_imported_pairs_are_adjusted_and_shown_beside_the_randomised_estimate(cl
     study.stimulus_sets.add(_imported_set(rng))
     _label(study, 50, rng)
     study_refresh(study_id=study.pk)
+    return study
+
+
+@pytest.mark.django_db
+def test_imported_pairs_are_adjusted_and_shown_beside_the_randomised_estimate(client):
+    owner = researcher_make("obs-owner")
+    study = mixed_study_make(owner)
 
     (row,) = adjusted_rows(study=study)
     assert row.measure == "words" and row.randomised is not None and not row.note

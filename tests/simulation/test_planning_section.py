@@ -11,12 +11,16 @@ from simulation.population_file import BUILTIN, population_load
 from tests.factories import researcher_make, stimulus_set_make, study_make
 
 
+def _planning_page(client, username: str) -> str:
+    owner = researcher_make(username)
+    study = study_make(stimulus_set=stimulus_set_make(prompts=4), owner=owner)
+    client.force_login(owner)
+    return reverse("admin:collection_study_planning", args=[study.pk])
+
+
 @pytest.mark.django_db
 def test_the_planning_page_simulates_the_studys_interventions(client):
-    owner = researcher_make("sim-planner")
-    study = study_make(stimulus_set=stimulus_set_make(prompts=4), owner=owner)
-    url = reverse("admin:collection_study_planning", args=[study.pk])
-    client.force_login(owner)
+    url = _planning_page(client, "sim-planner")
     page = client.get(url).content.decode()
     assert 'id="simulated-plan-form"' in page and "simulated-plan-table" not in page
     asked = {"sim-population": "expertise", "sim-annotators": "40,120", "sim-labels": "10",
@@ -39,10 +43,7 @@ def test_the_planning_page_simulates_the_studys_interventions(client):
 
 @pytest.mark.django_db
 def test_bad_sizes_say_what_to_write_and_simulate_nothing(client):
-    owner = researcher_make("sim-planner-2")
-    study = study_make(stimulus_set=stimulus_set_make(prompts=4), owner=owner)
-    url = reverse("admin:collection_study_planning", args=[study.pk])
-    client.force_login(owner)
+    url = _planning_page(client, "sim-planner-2")
     for annotators, message in (("ten", "whole numbers"), ("1,50", "from 2 to 2000")):
         page = client.get(
             url, {"sim-population": "expertise", "sim-annotators": annotators,
