@@ -16,11 +16,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quick", action="store_true", help="The smaller version CI runs.")
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--part", type=int, choices=[1, 2, 3], action="append",
+            help="Only this part (repeat for several); default: all three.",
+        )  # fmt: skip
 
-    def handle(self, *args, quick: bool, seed: int, **options):
+    def handle(self, *args, quick: bool, seed: int, part: list[int] | None, **options):
         size = demo.QUICK if quick else demo.FULL
-        for part, title in enumerate(demo.PARTS):
+        chosen = set(part or [1, 2, 3])
+        for part_index, title in enumerate(demo.PARTS):
+            if part_index + 1 not in chosen:
+                continue
             start = time.perf_counter()
-            table = demo.part_table(part, size, seed)
+            table = demo.part_table(part_index, size, seed)
             self.stdout.write(f"\n## {title}\n\n{table}\n")
             self.stdout.write(f"({time.perf_counter() - start:.1f} s, seed {seed})\n")
