@@ -32,6 +32,7 @@ from analysis.estimators.observational import (
 from analysis.models import Estimate
 from analysis.selectors import covariate_answers, estimates_latest, study_interventions
 from collection.models import Label, Study
+from interventions.measures import noticeably_more
 from interventions.models import Stimulus
 
 MIN_UNITS = 40  # below this, or with fewer than 10 of either kind, nothing is shown
@@ -49,15 +50,6 @@ class AdjustedRow:
     ipw: ObservationalEffect | None = None
     aipw: ObservationalEffect | None = None
     note: str = ""
-
-
-def _more(treated: float, control: float, threshold: float) -> int:
-    """+1 when the treated answer has noticeably more of the measure, -1 when the control
-    has, 0 otherwise (relative to the smaller side, at least 1)."""
-    relative = (treated - control) / max(min(treated, control), 1.0)
-    if abs(relative) < max(threshold, 1e-9) or treated == control:
-        return 0
-    return 1 if relative > 0 else -1
 
 
 def _one_hot(values: list[str]) -> np.ndarray:
@@ -125,7 +117,7 @@ def adjusted_rows(*, study: Study) -> list[AdjustedRow]:
         t = np.zeros(len(rows))
         y = np.zeros(len(rows))
         for i, (_, stimulus, outcome, control, treated, _, _) in enumerate(rows):
-            more = _more(
+            more = noticeably_more(
                 float(treated.get(measure, 0)),
                 float(control.get(measure, 0)),
                 intervention.check_threshold,

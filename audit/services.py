@@ -144,8 +144,11 @@ def scores_compute(
     """Scores the study's unscored pair sides with a text or HTTP model; stores all or
     nothing. Returns how many were new."""
     pairs = study_pairs(study=study).select_related("prompt", "control", "treated")
+    # This study's sides only: a model may have scored many other studies' pairs.
     stored = set(
-        RewardScore.objects.filter(reward_model=reward_model).values_list("stimulus_id", "side")
+        RewardScore.objects.filter(
+            reward_model=reward_model, stimulus_id__in=study_pairs(study=study).values("pk")
+        ).values_list("stimulus_id", "side")
     )
     todo = [(p, side) for p in pairs for side in SIDES if (p.pk, side) not in stored]
     if not todo:

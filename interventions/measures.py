@@ -229,6 +229,17 @@ def measure_all(text: str, tokens: "list[Token] | None" = None) -> dict[str, int
     }
 
 
+def noticeably_more(a: float, b: float, threshold: float) -> int:
+    """+1 when ``a`` exceeds ``b`` by at least ``threshold`` relative to the smaller of the
+    two (at least 1), -1 when ``b`` exceeds ``a`` so, 0 otherwise: whether one answer has
+    noticeably more of a measure than the other (the simulated annotators' perception and
+    the observational reading of imported pairs both ask this)."""
+    relative = (a - b) / max(min(a, b), 1.0)
+    if a == b or abs(relative) < threshold:
+        return 0
+    return 1 if relative > 0 else -1
+
+
 def measure_pair(
     control: str,
     treated: str,

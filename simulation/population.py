@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from interventions.measures import noticeably_more
+
 # The attributes an annotator can perceive in a pair: each with the measure of
 # ``interventions.measures`` read on both sides and the relative difference that counts.
 # A factual error is left out: no measure of a text says which side is wrong.
@@ -147,10 +149,7 @@ def perceived_difference(
     the right side has, else 0."""
     d = np.zeros(len(population.preferences))
     for k, p in enumerate(population.preferences):
-        a, b = float(left[p.measure]), float(right[p.measure])
-        relative = (a - b) / max(min(a, b), 1.0)
-        if abs(relative) >= p.threshold and a != b:
-            d[k] = np.sign(relative)
+        d[k] = noticeably_more(float(left[p.measure]), float(right[p.measure]), p.threshold)
     return d
 
 
