@@ -104,7 +104,8 @@ def row_insert(
 ) -> M:
     """Insert one row of ``model`` from attribute values; returns the instance with its
     new primary key. Values are converted by their fields, as the ORM would; fields left
-    out take their defaults (``auto_now_add`` the current time). A column in ``scalar``
+    out take their defaults (``auto_now_add`` the current time, unless given: a judgement
+    is stamped with the instant its checks ran). A column in ``scalar``
     takes the value of a one-row subquery instead, and the ``before`` statements run
     first, in the same round trip (``execute_batch``). No signals are sent (none of ours
     listens)."""
@@ -117,7 +118,9 @@ def row_insert(
         if field.attname in scalar:
             params.extend(scalar[field.attname][1])
         else:
-            params.append(field.get_db_prep_save(field.pre_save(instance, True), database))
+            given = getattr(field, "auto_now_add", False) and field.attname in values
+            value = values[field.attname] if given else field.pre_save(instance, True)
+            params.append(field.get_db_prep_save(value, database))
     sql = template.format(*(scalar[name][0] for name in computed))
     (row,) = execute_batch([*before, (sql, params)])[-1]
     instance.pk = row[0]

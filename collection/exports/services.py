@@ -13,18 +13,28 @@ import secrets
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from collection.exports.columns import FORMATS, LABEL_FORMATS, PRETEST_FORMATS, codebook
+from collection.exports.columns import (
+    FORMATS,
+    LABEL_FORMATS,
+    PRETEST_FORMATS,
+    TIMESTAMP,
+    codebook,
+    columns,
+)
 from collection.exports.datacard import datacard
-from collection.exports.formats import SHAPERS, Row
-from collection.exports.source import Counts, Filters, pretest_answer_rows, records
+from collection.exports.formats import SHAPERS
+from collection.exports.source import CHUNK, Counts, Filters, label_tables, pretest_answer_rows
 from collection.exports.writers import WRITERS, BackgroundSink
 from collection.models import Export, Study
 
@@ -131,16 +141,23 @@ class Written:
     sha256: str
 
 
-def _rows(study: Study, fmt: str, filters: Filters, counts: Counts) -> Iterator[Row]:
+def _tables(study: Study, fmt: str, filters: Filters, counts: Counts) -> Iterator[pa.Table]:
+    """The export's rows as Arrow tables in codebook order, timestamps as text."""
     if fmt in PRETEST_FORMATS:
-        yield from pretest_answer_rows(study=study)
+        schema = pa.schema(
+            [(c.name, pa.string() if c.type == TIMESTAMP else c.type) for c in columns(fmt)]
+        )
+        rows = pretest_answer_rows(study=study)
+        while batch := list(islice(rows, CHUNK)):
+            yield pa.Table.from_pylist(batch, schema=schema)
         return
     shape = SHAPERS[fmt]
-    for record in records(study=study, filters=filters, counts=counts):
-        rows = shape(record, study.slug)
-        if not rows and record.choice == "tie":
-            counts.ties_without_rows += 1
-        yield from rows
+    for labels in label_tables(study=study, filters=filters, counts=counts):
+        table = shape(labels, study.slug)
+        ties = labels.filter(pc.equal(labels["choice"], "tie"))["label_id"]
+        with_rows = pc.is_in(ties, table["label_id"])
+        counts.ties_without_rows += len(ties) - with_rows.combine_chunks().true_count
+        yield table
 
 
 def _sha256(path: Path) -> str:
@@ -172,7 +189,7 @@ def export_write(
     # written straight into its zip entry; deflated by a second thread as it comes.
     with zipfile.ZipFile(out, "w", compression=method, compresslevel=1, allowZip64=True) as bundle:
         with bundle.open(data_name, "w", force_zip64=True) as entry:
-            source = _rows(study, format, Filters.from_options(clean), counts)
+            source = _tables(study, format, Filters.from_options(clean), counts)
             if method == zipfile.ZIP_STORED:
                 rows = WRITERS[file_format](source, entry, format)
             else:

@@ -1,25 +1,34 @@
-"""The labels of a study as plain tuples, streamed from the database.
+"""The labels of a study as Arrow tables of a few thousand labels, streamed from the
+database.
 
-One query reads each current label with its assignment and annotator code;
-``.iterator()`` reads it through a server-side cursor on PostgreSQL, so memory stays that
-of one chunk whatever the number of labels. What labels share is read once per chunk for
-the ids not seen before and kept: a stimulus's texts and attributes (hundreds of labels
-each), an annotator's covariates (tens each). Sending the texts with every label was
-most of the database's time. JSON columns are cast to text and timestamps formatted as
-ISO 8601 text in SQL: the export writes them as text, and parsing them only to print
-them again was a third of the export's time.
+One query reads each current label with its assignment and annotator code. On
+PostgreSQL it runs as ``COPY ... TO STDOUT`` in CSV, parsed by Arrow's CSV reader, so no
+Python object is made per value and the database computes the next rows while this
+process shapes the last ones; elsewhere (SQLite) the ORM reads it CHUNK rows at a time.
+What labels share is read once per id not seen before and kept: a stimulus's texts and
+attributes (hundreds of labels each), an annotator's covariates (tens each). Sending the
+texts with every label was most of the database's time. JSON columns are cast to text
+and timestamps formatted as ISO 8601 text in SQL: the export writes them as text.
+The rules (a label's outcome, an attention check's verdict) stay in Python, called once
+per distinct combination of their inputs.
 """
 
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
-from typing import NamedTuple
 
-from django.db.models import Exists, F, Func, OuterRef, TextField
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import connection
+from django.db.models import Exists, F, Func, OuterRef, QuerySet, TextField
 from django.db.models.functions import Cast
+from pyarrow import csv as pa_csv
 
 from annotators.models import CovariateResponse
-from collection.models import CheckAnswer, Label, Study
+from collection.models import Assignment, CheckAnswer, Enrollment, Label, Study
 from collection.outcomes import label_outcome
 from collection.pretest import pretest_results
 from interventions.models import Stimulus
@@ -50,46 +59,6 @@ class Filters:
         )
 
 
-class Record(NamedTuple):
-    """One current label with everything any format writes."""
-
-    label_id: int
-    choice: str
-    strength: int
-    rationale: str
-    time_on_task_ms: int | None
-    labelled_at: str  # ISO 8601, UTC
-    treated_on_left: bool
-    p_stimulus: float
-    p_order: float
-    propensity: float
-    design: str
-    design_version: str
-    stratum: str
-    sequence: int
-    served_at: str  # ISO 8601, UTC
-    annotator_id: int
-    annotator: str
-    stimulus_id: int
-    intervention: str
-    treatment: str
-    details: str
-    provenance: str
-    is_attention_check: bool
-    attention_answer: str
-    prompt: str
-    control: str
-    treated: str
-    covariates: str | None
-    validation_status: str
-    validation_n: int
-    validation_identified: int
-    validation_same_meaning: int
-    # Derived, not read.
-    y: float | None
-    attention_passed: bool | None
-
-
 class IsoUtc(Func):
     """A timestamp as ISO 8601 text in UTC ("2026-12-03T17:00:00.123456+00:00"), written
     by the database."""
@@ -105,46 +74,56 @@ class IsoUtc(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
-# Per label, in Record's order up to the stimulus (its columns come from _STIMULUS_FIELDS).
-_LABEL_FIELDS = (
-    "pk",
-    "choice",
-    "strength",
-    "rationale",
-    "time_on_task_ms",
-    "labelled_at_text",
-    "assignment__treated_on_left",
-    "assignment__p_stimulus",
-    "assignment__p_order",
-    "assignment__propensity",
-    "assignment__design_name",
-    "assignment__design_version",
-    "assignment__stratum",
-    "assignment__sequence",
-    "served_at_text",
-    "assignment__annotator_id",
-    "assignment__annotator__code",
-    "assignment__stimulus_id",
+# The label columns read per label, as (query field, column name, Arrow type), in the
+# order of the label table (collection.exports.formats reads it by name).
+_LABEL_FIELDS: tuple[tuple[str, str, pa.DataType], ...] = (
+    ("pk", "label_id", pa.int64()),
+    ("choice", "choice", pa.string()),
+    ("strength", "strength", pa.int64()),
+    ("rationale", "rationale", pa.string()),
+    ("time_on_task_ms", "time_on_task_ms", pa.int64()),
+    ("labelled_at_text", "labelled_at", pa.string()),
+    ("assignment__treated_on_left", "treated_on_left", pa.bool_()),
+    ("assignment__p_stimulus", "p_stimulus", pa.float64()),
+    ("assignment__p_order", "p_order", pa.float64()),
+    ("assignment__propensity", "propensity", pa.float64()),
+    ("assignment__design_name", "design", pa.string()),
+    ("assignment__design_version", "design_version", pa.string()),
+    ("assignment__stratum", "stratum", pa.string()),
+    ("assignment__sequence", "sequence", pa.int64()),
+    ("served_at_text", "served_at", pa.string()),
+    ("assignment__annotator_id", "annotator_id", pa.int64()),
+    ("assignment__annotator__code", "annotator", pa.string()),
+    ("assignment__stimulus_id", "stimulus_id", pa.int64()),
 )
-# Per stimulus, in Record's order from intervention to the validation counts; the
-# covariates (per annotator) sit between the texts and the validation in Record.
-_STIMULUS_FIELDS = (
-    "cell",
-    "treatment_text",
-    "details_text",
-    "provenance",
-    "is_attention_check",
-    "attention_answer",
-    "prompt__text",
-    "control__text",
-    "treated__text",
+# Read once per stimulus (hundreds of labels each).
+_STIMULUS_FIELDS: tuple[tuple[str, str, pa.DataType], ...] = (
+    ("pk", "id", pa.int64()),
+    ("cell", "intervention", pa.string()),
+    ("treatment_text", "treatment", pa.string()),
+    ("details_text", "details", pa.string()),
+    ("provenance", "provenance", pa.string()),
+    ("is_attention_check", "is_attention_check", pa.bool_()),
+    ("attention_answer", "attention_answer", pa.string()),
+    ("prompt__text", "prompt", pa.string()),
+    ("control__text", "control", pa.string()),
+    ("treated__text", "treated", pa.string()),
+    ("validation_status", "validation_status", pa.string()),
+    ("validation_n", "validation_n", pa.int64()),
+    ("validation_identified", "validation_identified", pa.int64()),
+    ("validation_same_meaning", "validation_same_meaning", pa.int64()),
 )
-_VALIDATION_FIELDS = (
-    "validation_status",
-    "validation_n",
-    "validation_identified",
-    "validation_same_meaning",
-)
+
+
+def _schema(fields: tuple[tuple[str, str, pa.DataType], ...]) -> pa.Schema:
+    return pa.schema([(name, type_) for _, name, type_ in fields])
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays(
+        [pa.array(c, type=f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+    )
 
 
 @dataclass
@@ -163,13 +142,18 @@ class Counts:
     low_quality_labels_filtered: int = 0
     propensity: dict[str, list[float]] = field(default_factory=dict)
 
-    def see_propensity(self, design: str, p: float) -> None:
+    def see_propensity(self, designs: pa.Array, propensity: pa.Array) -> None:
         # [count, sum, min, max] per design: a fixed size whatever the number of labels.
-        s = self.propensity.setdefault(design, [0, 0.0, p, p])
-        s[0] += 1
-        s[1] += p
-        s[2] = min(s[2], p)
-        s[3] = max(s[3], p)
+        grouped = pa.table({"d": designs, "p": propensity}).group_by("d")
+        for row in grouped.aggregate(
+            [("p", "count"), ("p", "sum"), ("p", "min"), ("p", "max")]
+        ).to_pylist():
+            n, total, lo, hi = row["p_count"], row["p_sum"], row["p_min"], row["p_max"]
+            s = self.propensity.setdefault(row["d"], [0, 0.0, lo, hi])
+            s[0] += n
+            s[1] += total
+            s[2] = min(s[2], lo)
+            s[3] = max(s[3], hi)
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {k: v for k, v in vars(self).items() if k != "propensity"}
@@ -185,6 +169,33 @@ def _passed(choice: str, treated_on_left: bool, answer: str) -> bool:
     if choice == Label.Choice.TIE:
         return False
     return (choice == Label.Choice.LEFT) == (treated_on_left == (answer == Stimulus.Side.TREATED))
+
+
+def _per_combination(
+    func: Callable[..., float | bool | None],
+    table: pa.Table,
+    names: tuple[str, ...],
+    type_: pa.DataType,
+) -> pa.Array:
+    """``func`` of every row's values of the columns ``names`` (passed by those names;
+    ``answer`` is the attention answer), called once per distinct combination: the rules
+    (a label's outcome, an attention check's verdict) keep their one Python definition
+    and still cost nothing per row."""
+    codes, dictionaries = [], []
+    for name in names:
+        column = table["attention_answer" if name == "answer" else name]
+        encoded = pc.dictionary_encode(column.combine_chunks())
+        codes.append(encoded.indices.to_numpy(zero_copy_only=False))
+        dictionaries.append(encoded.dictionary.to_pylist())
+    if table.num_rows == 0:
+        return pa.array([], type_)
+    shape = [len(d) for d in dictionaries]
+    distinct, inverse = np.unique(np.ravel_multi_index(codes, shape), return_inverse=True)
+    values = [
+        func(**{n: d[i] for n, d, i in zip(names, dictionaries, combination, strict=True)})
+        for combination in zip(*np.unravel_index(distinct, shape), strict=True)
+    ]
+    return pa.array(values, type_).take(pa.array(inverse))
 
 
 def _current(study: Study):
@@ -217,53 +228,126 @@ def low_quality_annotators(*, study: Study, min_share: float) -> set[int]:
     return {a for a, (passed, answered) in tally.items() if passed / answered < min_share}
 
 
-def _chunks(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk
+class _CopyStream(io.RawIOBase):
+    """The bytes of a PostgreSQL ``COPY ... TO STDOUT`` as a readable file, for Arrow's
+    CSV reader."""
+
+    def __init__(self, copy) -> None:
+        self._copy, self._rest = copy, memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        # COPY hands over a row at a time; Arrow takes what one read returns as a
+        # block, so the buffer is filled up to its size.
+        filled, size = 0, len(buffer)
+        while filled < size:
+            if not self._rest:
+                self._rest = memoryview(self._copy.read())
+                if not self._rest:
+                    break
+            n = min(size - filled, len(self._rest))
+            buffer[filled : filled + n] = self._rest[:n]
+            self._rest = self._rest[n:]
+            filled += n
+        return filled
 
 
-class _Shared:
-    """What labels share, read once per id: stimulus columns and annotator covariates."""
-
-    def __init__(self, study: Study):
-        self.schema_id = study.covariate_schema_id
-        self.stimuli: dict[int, tuple] = {}
-        self.covariates: dict[int, str | None] = {}
-
-    def load(self, chunk: list[tuple]) -> None:
-        stimulus_ids = {row[17] for row in chunk} - self.stimuli.keys()
-        if stimulus_ids:
-            columns = (
-                Stimulus.objects.filter(pk__in=stimulus_ids)
-                .annotate(
-                    treatment_text=Cast("treatment", TextField()),
-                    details_text=Cast("details", TextField()),
-                )
-                .values_list("pk", *_STIMULUS_FIELDS, *_VALIDATION_FIELDS)
-            )
-            for pk, *values in columns:
-                self.stimuli[pk] = tuple(values)
-        annotator_ids = {row[15] for row in chunk} - self.covariates.keys()
-        if annotator_ids:
-            self.covariates.update(dict.fromkeys(annotator_ids))
-            if self.schema_id is not None:
-                answers = CovariateResponse.objects.filter(
-                    schema_id=self.schema_id, annotator_id__in=annotator_ids
-                ).values_list("annotator_id", Cast("answers", TextField()))
-                self.covariates.update(answers)
-
-    def record_values(self, row: tuple) -> tuple:
-        stimulus = self.stimuli[row[17]]
-        return (*row, *stimulus[:9], self.covariates[row[15]], *stimulus[9:])
+def _batches_copied(rows: QuerySet, schema: pa.Schema) -> Iterator[pa.Table]:
+    """PostgreSQL: the query's rows through COPY as CSV, parsed by Arrow in blocks of
+    about 1 MB (some 7,000 labels): no Python object per value, and the database
+    computes the next rows while this process shapes the last ones."""
+    sql, params = rows.query.sql_with_params()
+    types = {f.name: f.type for f in schema}
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,
+    ):
+        reader = pa_csv.open_csv(
+            _CopyStream(copy),
+            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 20),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            # COPY writes NULL as nothing and an empty text as "".
+            convert_options=pa_csv.ConvertOptions(
+                column_types=types,
+                true_values=["t"],
+                false_values=["f"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        for batch in reader:
+            yield pa.Table.from_batches([batch], schema=schema)
 
 
-def records(*, study: Study, filters: Filters, counts: Counts) -> Iterator[Record]:
-    """Every current label of the study that passes ``filters``, in label order, with
-    its outcome y under the study's settings; ``counts`` is filled as it goes."""
-    excluded: set[int] = set()
+def _batches_fetched(rows: QuerySet, schema: pa.Schema) -> Iterator[pa.Table]:
+    """Other databases (SQLite): the rows through the ORM, CHUNK at a time."""
+    it = rows.iterator(chunk_size=CHUNK)
+    while chunk := list(islice(it, CHUNK)):
+        yield _table(chunk, schema)
+
+
+class _ById:
+    """Columns kept per id (a stimulus's texts, an annotator's covariates), read before
+    the labels: the labels' COPY holds the connection until its last row. A batch takes
+    its rows by id; an id without a row takes empty values. With ``shared``, text
+    columns come as dictionary arrays over the kept column: each label then holds an
+    index, not a copy of an answer (hundreds of labels share one)."""
+
+    def __init__(self, table: pa.Table, shared: bool = False):
+        self._table = table.combine_chunks()
+        self._ids = pa.array(table["id"].to_numpy(), pa.int64())
+        self._shared = shared
+
+    def take(self, ids: pa.ChunkedArray) -> pa.Table:
+        where = pc.index_in(ids, value_set=self._ids).combine_chunks()
+        table = self._table.drop_columns(["id"])
+        if not self._shared:
+            return table.take(where)
+        return pa.table(
+            {
+                name: pa.DictionaryArray.from_arrays(where, column.chunk(0))
+                if pa.types.is_string(column.type)
+                else column.take(where)
+                for name, column in zip(table.column_names, table.columns, strict=True)
+            }
+        )
+
+
+def _stimuli(study: Study) -> _ById:
+    """Every stimulus the study assigned, read once (hundreds of labels each)."""
+    rows = (
+        Stimulus.objects.filter(pk__in=Assignment.objects.filter(study=study).values("stimulus_id"))
+        .annotate(
+            treatment_text=Cast("treatment", TextField()),
+            details_text=Cast("details", TextField()),
+        )
+        .values_list(*(f for f, _, _ in _STIMULUS_FIELDS))
+    )
+    return _ById(_table(list(rows), _schema(_STIMULUS_FIELDS)), shared=True)
+
+
+def _covariates(study: Study) -> _ById:
+    """The covariates of every annotator of the study who answered its questionnaire, as
+    JSON text (tens of labels each)."""
+    rows = CovariateResponse.objects.filter(
+        schema_id=study.covariate_schema_id,
+        annotator_id__in=Enrollment.objects.filter(study=study).values("annotator_id"),
+    ).values_list("annotator_id", Cast("answers", TextField()))
+    return _ById(_table(list(rows), pa.schema([("id", pa.int64()), ("covariates", pa.string())])))
+
+
+def label_tables(*, study: Study, filters: Filters, counts: Counts) -> Iterator[pa.Table]:
+    """Every current label of the study that passes ``filters``, in label order, as Arrow
+    tables of a few thousand labels: the label's columns (_LABEL_FIELDS), its stimulus's
+    (_STIMULUS_FIELDS), the annotator's covariates, its outcome ``y`` under the study's
+    settings and ``attention_passed``; ``counts`` is filled as it goes."""
+    excluded: list[int] = []
     if filters.min_attention_share is not None:
-        excluded = low_quality_annotators(study=study, min_share=filters.min_attention_share)
+        excluded = sorted(
+            low_quality_annotators(study=study, min_share=filters.min_attention_share)
+        )
         counts.low_quality_annotators = len(excluded)
     rows = (
         _current(study)
@@ -272,43 +356,61 @@ def records(*, study: Study, filters: Filters, counts: Counts) -> Iterator[Recor
             served_at_text=IsoUtc(F("assignment__served_at")),
         )
         .order_by("pk")
-        .values_list(*_LABEL_FIELDS)
+        .values_list(*(f for f, _, _ in _LABEL_FIELDS))
     )
-    shared = _Shared(study)
-    ties, strength = study.ties, study.strength
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK), CHUNK):
-        shared.load(chunk)
-        for label_row in chunk:
-            row = shared.record_values(label_row)
-            counts.labels += 1
-            choice, left, annotator_id, is_check = row[1], row[6], row[15], row[22]
-            if choice == Label.Choice.TIE:
-                counts.ties += 1
-                if filters.exclude_ties:
-                    counts.ties_filtered += 1
-                    continue
-            if annotator_id in excluded:
-                counts.low_quality_labels_filtered += 1
-                continue
-            passed = _passed(choice, left, row[23]) if is_check else None
-            if is_check and filters.exclude_attention_checks:
-                counts.attention_checks_filtered += 1
-                continue
-            if passed is False and filters.exclude_attention_failures:
-                counts.attention_failures_filtered += 1
-                continue
-            y = label_outcome(
-                choice=choice,
-                strength=row[2],
-                treated_on_left=left,
-                ties=ties,
-                strength_mode=strength,
-            )
-            if y is None:
-                counts.ties_left_out_by_study += 1
-            counts.exported += 1
-            counts.see_propensity(row[10], row[9])
-            yield Record._make((*row, y, passed))
+    batches = _batches_copied if connection.vendor == "postgresql" else _batches_fetched
+    stimuli, covariates = _stimuli(study), _covariates(study)
+    outcome = partial(label_outcome, ties=study.ties, strength_mode=study.strength)
+    for labels in batches(rows, _schema(_LABEL_FIELDS)):
+        table = pa.Table.from_arrays(
+            labels.columns + stimuli.take(labels["stimulus_id"]).columns,
+            names=labels.column_names + [n for _, n, _ in _STIMULUS_FIELDS[1:]],
+        ).append_column("covariates", covariates.take(labels["annotator_id"])["covariates"])
+        y = _per_combination(
+            outcome, table, ("choice", "strength", "treated_on_left"), pa.float64()
+        )
+        passed = _per_combination(
+            _passed, table, ("choice", "treated_on_left", "answer"), pa.bool_()
+        )
+        is_check = table["is_attention_check"]
+        passed = pc.if_else(is_check, passed, pa.scalar(None, pa.bool_()))
+        table = table.append_column("y", y).append_column("attention_passed", passed)
+
+        keep = _keep(table, filters, excluded, counts)
+        table = table.filter(keep)
+        counts.ties_left_out_by_study += table["y"].null_count
+        counts.exported += table.num_rows
+        counts.see_propensity(table["design"], table["propensity"])
+        yield table
+
+
+def _keep(table: pa.Table, filters: Filters, excluded: list[int], counts: Counts) -> np.ndarray:
+    """Which labels of a batch pass the filters, in the order the counts report them: a
+    label left out counts under the first filter that leaves it out."""
+
+    def mask(values) -> np.ndarray:
+        return np.asarray(pc.fill_null(values, False).to_numpy(zero_copy_only=False), bool)
+
+    counts.labels += table.num_rows
+    keep = np.ones(table.num_rows, bool)
+    tie = mask(pc.equal(table["choice"], Label.Choice.TIE))
+    counts.ties += int(tie.sum())
+    if filters.exclude_ties:
+        counts.ties_filtered += int(tie.sum())
+        keep &= ~tie
+    if excluded:
+        low = keep & mask(pc.is_in(table["annotator_id"], pa.array(excluded, pa.int64())))
+        counts.low_quality_labels_filtered += int(low.sum())
+        keep &= ~low
+    if filters.exclude_attention_checks:
+        check = keep & mask(table["is_attention_check"])
+        counts.attention_checks_filtered += int(check.sum())
+        keep &= ~check
+    if filters.exclude_attention_failures:
+        failed = keep & mask(pc.invert(table["attention_passed"]))
+        counts.attention_failures_filtered += int(failed.sum())
+        keep &= ~failed
+    return keep
 
 
 def pretest_answer_rows(*, study: Study) -> Iterator[dict[str, object]]:

@@ -1,20 +1,22 @@
-"""Row writers: JSONL one line at a time, Parquet one row group per batch, each into a
-binary stream (the zip entry of the bundle, through a BackgroundSink).
+"""Writers of a stream of Arrow tables: JSONL a line per row, Parquet row groups of
+BATCH rows, each into a binary stream (the zip entry of the bundle, through a
+BackgroundSink).
 
 Timestamps arrive as ISO 8601 text (collection.exports.source): JSONL writes them as they
-are, Parquet casts each batch's text column to its timestamp type in Arrow.
+are, Parquet casts each table's text column to its timestamp type in Arrow.
 """
 
 import queue
 import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Protocol
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collection.exports.columns import arrow_schema
+from collection.exports.jsonl import jsonl_bytes
 
 # Rows per Parquet row group: large enough for fast columnar writes and a small footer
 # (the writer keeps every row group's metadata until it closes), small enough that one
@@ -93,44 +95,38 @@ class BackgroundSink:
         self.close()
 
 
-def write_jsonl(rows: Iterable[dict[str, object]], out: Sink, fmt: str) -> int:
-    # Rows are built in codebook order (a test holds every format to it), so they are
-    # encoded as they come. orjson writes UTF-8 as is, like ensure_ascii=False.
+def write_jsonl(tables: Iterable[pa.Table], out: Sink, fmt: str) -> int:
+    # Tables come in codebook order (a test holds every format to it). Each is encoded
+    # on a second thread while the next is read and shaped: Arrow's kernels release the
+    # GIL, and one table in flight keeps memory bounded.
     n = 0
-    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    for row in rows:
-        out.write(dumps(row, option=newline))
-        n += 1
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-jsonl") as encoder:
+        pending: Future[bytes] | None = None
+        for table in tables:
+            encoded = encoder.submit(jsonl_bytes, table)
+            if pending is not None:
+                out.write(pending.result())
+            pending = encoded
+            n += table.num_rows
+        if pending is not None:
+            out.write(pending.result())
     return n
 
 
-def write_parquet(rows: Iterable[dict[str, object]], out: Sink, fmt: str) -> int:
+def write_parquet(tables: Iterable[pa.Table], out: Sink, fmt: str) -> int:
+    # Tables come with timestamps as text; each is cast to the file's schema.
     schema = arrow_schema(fmt)
-    # The batch is built with timestamps as text, then cast to the file's schema.
-    as_text = pa.schema(
-        [pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f for f in schema]
-    )
-    names = schema.names
     n = 0
-
-    def table(batch: list[dict[str, object]]) -> pa.Table:
-        columns = {k: [row[k] for row in batch] for k in names}
-        return pa.Table.from_pydict(columns, schema=as_text).cast(schema)
-
     # No min/max statistics for text: a reader never filters on an answer's text, and
     # the footer kept two whole answers per text column and row group in memory.
     statistics = [f.name for f in schema if not pa.types.is_string(f.type)]
     with pq.ParquetWriter(out, schema, compression="zstd", write_statistics=statistics) as writer:
-        batch: list[dict[str, object]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
-                writer.write_table(table(batch))
-                n += len(batch)
-                batch = []
-        if batch or n == 0:
-            writer.write_table(table(batch))
-            n += len(batch)
+        for table in tables:
+            if table.num_rows:
+                writer.write_table(table.cast(schema), row_group_size=BATCH)
+                n += table.num_rows
+        if n == 0:
+            writer.write_table(schema.empty_table())
     return n
 
 

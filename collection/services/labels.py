@@ -191,6 +191,9 @@ def judgement_store(
                     "study_id": assignment.study_id,
                     "assignment_id": assignment_id,
                     "submission_id": submission_id,
+                    # The instant the expiry was checked: a label is never stamped
+                    # after its assignment expired.
+                    "created_at": now,
                     **values,
                 },
                 before=writes,

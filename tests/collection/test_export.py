@@ -308,3 +308,59 @@ def test_the_background_sink_keeps_order_and_raises_a_target_failure():
     with pytest.raises(OSError, match="disk full"), BackgroundSink(Broken(), 10, 2) as sink:
         for _ in range(1000):
             sink.write(b"0123456789")
+
+
+def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
+    """The columnar encoder against orjson, row by row, on what breaks encoders:
+    quotes, backslashes, control characters, line separators, emoji, empty values,
+    whole and tiny floats, NaN, dictionary texts and the conversational turns."""
+    import orjson
+    import pyarrow as pa
+
+    from collection.exports.columns import MESSAGES
+    from collection.exports.jsonl import jsonl_bytes
+
+    texts = ['quo"te\\ \t\n\r', "\u0000\u001f\u2028 é 🎉", "", None, "plain"]
+    turns = pa.ListArray.from_arrays(
+        pa.array(range(len(texts) + 1), pa.int32()),
+        pa.StructArray.from_arrays(
+            [pa.array(["user"] * len(texts)), pa.array(texts)], fields=list(MESSAGES.value_type)
+        ),
+    )
+    table = pa.table(
+        {
+            "text": texts,
+            "shared": pa.DictionaryArray.from_arrays(
+                pa.array([1, 0, 1, 2, 0]), pa.array(texts[:3])
+            ),
+            "weight": [100.0, 1 / 3, None, 1e-7, 1e20],
+            "y": [float("nan"), 0.0, 1.0, 0.5, 2.5e-5],
+            "n": pa.array([1, None, -3, 0, 2**40], pa.int64()),
+            "flag": [True, None, False, True, False],
+            "prompt": turns,
+        }
+    )
+    expected = b"".join(
+        orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in table.to_pylist()
+    )
+    assert jsonl_bytes(table) == expected
+    assert jsonl_bytes(table.slice(2, 2)) == b"".join(expected.splitlines(True)[2:4])
+    two_turns = pa.ListArray.from_arrays(pa.array([0, 2], pa.int32()), turns.flatten()[:2])
+    with pytest.raises(ValueError, match="one element per row"):
+        jsonl_bytes(pa.table({"prompt": two_turns}))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+def test_a_study_of_only_left_out_ties_exports_its_label_table(stimulus_set, tmp_path, file_format):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2, ties="exclude")
+    labelled(study, [("tie", 1), ("tie", 2)])
+    written, data, book, _ = bundle(study, tmp_path, "labels", file_format)
+    builder = "json" if file_format == "jsonl" else "parquet"
+    loaded = datasets.load_dataset(
+        builder, data_files=str(data), split="train", cache_dir=str(tmp_path / "hf")
+    )
+    assert loaded.num_rows == written.rows == 2 and loaded["y"] == [None, None]
+    assert loaded.column_names == list(book)
+    written, *_ = bundle(study, tmp_path, "trl", file_format)
+    assert written.rows == 0 and written.counts["ties_without_rows"] == 2

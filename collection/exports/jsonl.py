@@ -1,0 +1,79 @@
+"""JSON Lines from an Arrow table without a Python object per value.
+
+Each column becomes a column of JSON texts, and Arrow joins them into one line per row.
+Every distinct string is encoded once by orjson (escaping as orjson does: UTF-8 as is);
+answers and prompts repeat over hundreds of labels, so that is a few hundred calls per
+batch instead of one per value. Numbers take Arrow's shortest round-trip text, with
+``.0`` kept on whole floats so that a reader types the column as float; NaN is null, as
+orjson writes it. Lists are the conversational format's turns: one struct per row.
+"""
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_NULL = pa.scalar("null", pa.string())
+
+
+def _strings(column: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(column.type) and len(column.dictionary) > len(column):
+        column = column.dictionary_decode()
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+    texts = [orjson.dumps(v).decode() for v in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(texts, pa.string()), encoded.indices)
+
+
+def _floats(column: pa.Array) -> pa.Array:
+    text = pc.cast(column, pa.string())
+    whole = pc.invert(pc.match_substring_regex(text, r"[.e]|n"))  # inf and nan have an n
+    text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+    finite = pc.is_finite(column)
+    return pc.if_else(finite, text, pa.scalar(None, pa.string()))
+
+
+def _structs(column: pa.StructArray) -> pa.Array:
+    fields = [column.type.field(i).name for i in range(column.type.num_fields)]
+    pieces: list[pa.Array | str] = []
+    for i, name in enumerate(fields):
+        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
+        pieces += [pc.fill_null(fragments(column.field(i)), _NULL)]
+    return pc.binary_join_element_wise(*pieces, "}", "")
+
+
+def _lists(column: pa.ListArray) -> pa.Array:
+    offsets = column.offsets.to_numpy()
+    if len(offsets) > 1 and not ((offsets[1:] - offsets[:-1]) == 1).all():
+        raise ValueError("only lists of one element per row are written (a turn per row)")
+    return pc.binary_join_element_wise("[", _structs(column.flatten()), "]", "")
+
+
+def fragments(column: pa.Array) -> pa.Array:
+    """The JSON text of every value of ``column`` (null where the value is null)."""
+    t = column.type
+    if pa.types.is_string(t) or pa.types.is_dictionary(t):
+        return _strings(column)
+    if pa.types.is_boolean(t):
+        return pc.if_else(column, "true", "false")
+    if pa.types.is_integer(t):
+        return pc.cast(column, pa.string())
+    if pa.types.is_floating(t):
+        return _floats(column)
+    if pa.types.is_list(t):
+        return _lists(column)
+    raise TypeError(f"no JSON text for Arrow type {t}")
+
+
+def jsonl_bytes(table: pa.Table) -> bytes:
+    """The table as JSON Lines: one object per row, keys in column order."""
+    if table.num_rows == 0:
+        return b""
+    pieces: list[pa.Array | str] = []
+    for i, name in enumerate(table.column_names):
+        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
+        pieces += [pc.fill_null(fragments(table.column(i).combine_chunks()), _NULL)]
+    lines = pc.binary_join_element_wise(*pieces, "}\n", "")
+    # The lines lie end to end in the array's data buffer: it is the file's bytes.
+    _, offsets, data = lines.buffers()
+    bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])).to_pybytes()
