@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 _NULL = pa.scalar("null", pa.string())
+PIECE = 1024
 
 
 def _strings(column: pa.Array) -> pa.Array:
@@ -37,7 +38,7 @@ def _structs(column: pa.StructArray) -> pa.Array:
     pieces: list[pa.Array | str] = []
     for i, name in enumerate(fields):
         pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
-        pieces += [pc.fill_null(fragments(column.field(i)), _NULL)]
+        pieces += [_filled(fragments(column.field(i)))]
     return pc.binary_join_element_wise(*pieces, "}", "")
 
 
@@ -64,6 +65,10 @@ def fragments(column: pa.Array) -> pa.Array:
     raise TypeError(f"no JSON text for Arrow type {t}")
 
 
+def _filled(fragment: pa.Array) -> pa.Array:
+    return pc.fill_null(fragment, _NULL) if fragment.null_count else fragment
+
+
 def jsonl_bytes(table: pa.Table) -> bytes:
     """The table as JSON Lines: one object per row, keys in column order."""
     if table.num_rows == 0:
@@ -71,9 +76,16 @@ def jsonl_bytes(table: pa.Table) -> bytes:
     pieces: list[pa.Array | str] = []
     for i, name in enumerate(table.column_names):
         pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
-        pieces += [pc.fill_null(fragments(table.column(i).combine_chunks()), _NULL)]
+        pieces += [_filled(fragments(table.column(i).combine_chunks()))]
     lines = pc.binary_join_element_wise(*pieces, "}\n", "")
     # The lines lie end to end in the array's data buffer: it is the file's bytes.
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
     return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])).to_pybytes()
+
+
+def jsonl_pieces(table: pa.Table) -> list[bytes]:
+    """The table as JSON Lines, encoded PIECE rows at a time: each row's texts exist
+    three times while it is encoded (the value, its JSON, the line), so a whole batch
+    at once would hold some hundred megabytes."""
+    return [jsonl_bytes(table.slice(i, PIECE)) for i in range(0, table.num_rows, PIECE)]

@@ -256,8 +256,9 @@ class _CopyStream(io.RawIOBase):
 
 def _batches_copied(rows: QuerySet, schema: pa.Schema) -> Iterator[pa.Table]:
     """PostgreSQL: the query's rows through COPY as CSV, parsed by Arrow in blocks of
-    about 1 MB (some 7,000 labels): no Python object per value, and the database
-    computes the next rows while this process shapes the last ones."""
+    256 kB (some 1,800 labels): no Python object per value, and the database computes
+    the next rows while this process shapes the last ones. Blocks of 1 MB were no
+    faster and, at 1,000,000 labels, peaked 200 MB higher."""
     sql, params = rows.query.sql_with_params()
     types = {f.name: f.type for f in schema}
     with (
@@ -266,7 +267,7 @@ def _batches_copied(rows: QuerySet, schema: pa.Schema) -> Iterator[pa.Table]:
     ):
         reader = pa_csv.open_csv(
             _CopyStream(copy),
-            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 20),
+            read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 18),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             # COPY writes NULL as nothing and an empty text as "".
             convert_options=pa_csv.ConvertOptions(

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collection.exports.columns import arrow_schema
-from collection.exports.jsonl import jsonl_bytes
+from collection.exports.jsonl import jsonl_pieces
 
 # Rows per Parquet row group: large enough for fast columnar writes and a small footer
 # (the writer keeps every row group's metadata until it closes), small enough that one
@@ -95,21 +95,26 @@ class BackgroundSink:
         self.close()
 
 
+def _write_all(out: Sink, pieces: list[bytes]) -> None:
+    for piece in pieces:
+        out.write(piece)
+
+
 def write_jsonl(tables: Iterable[pa.Table], out: Sink, fmt: str) -> int:
     # Tables come in codebook order (a test holds every format to it). Each is encoded
     # on a second thread while the next is read and shaped: Arrow's kernels release the
     # GIL, and one table in flight keeps memory bounded.
     n = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-jsonl") as encoder:
-        pending: Future[bytes] | None = None
+        pending: Future[list[bytes]] | None = None
         for table in tables:
-            encoded = encoder.submit(jsonl_bytes, table)
+            encoded = encoder.submit(jsonl_pieces, table)
             if pending is not None:
-                out.write(pending.result())
+                _write_all(out, pending.result())
             pending = encoded
             n += table.num_rows
         if pending is not None:
-            out.write(pending.result())
+            _write_all(out, pending.result())
     return n
 
 
