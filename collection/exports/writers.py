@@ -1,6 +1,6 @@
-"""Writers of a stream of Arrow tables: JSONL a line per row, Parquet row groups of
-BATCH rows, each into a binary stream (the zip entry of the bundle, through a
-BackgroundSink).
+"""Writers of a stream of Arrow tables: JSONL a line per row, Parquet a row group per
+table (some 4,000 rows, a block of the source), each into a binary stream (the zip entry
+of the bundle, through a BackgroundSink).
 
 Timestamps arrive as ISO 8601 text (collection.exports.source): JSONL writes them as they
 are, Parquet casts each table's text column to its timestamp type in Arrow.
@@ -17,13 +17,6 @@ import pyarrow.parquet as pq
 
 from collection.exports.columns import arrow_schema
 from collection.exports.jsonl import jsonl_pieces
-
-# Rows per Parquet row group: large enough for fast columnar writes and a small footer
-# (the writer keeps every row group's metadata until it closes), small enough that one
-# batch of long answers stays small. Measured at 1,000,000 labels: 1,000 rows peaked at
-# 323 MB, 2,000 at 287 MB, 4,000 at 296 MB, at the same speed.
-BATCH = 2_000
-
 
 class Sink(Protocol):
     """Where a writer puts its bytes: a file, a zip entry, a BackgroundSink."""
@@ -128,7 +121,7 @@ def write_parquet(tables: Iterable[pa.Table], out: Sink, fmt: str) -> int:
     with pq.ParquetWriter(out, schema, compression="zstd", write_statistics=statistics) as writer:
         for table in tables:
             if table.num_rows:
-                writer.write_table(table.cast(schema), row_group_size=BATCH)
+                writer.write_table(table.cast(schema))
                 n += table.num_rows
         if n == 0:
             writer.write_table(schema.empty_table())
