@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from collection.exports.columns import arrow_schema
 from collection.exports.jsonl import jsonl_pieces
 
+
 class Sink(Protocol):
     """Where a writer puts its bytes: a file, a zip entry, a BackgroundSink."""
 
