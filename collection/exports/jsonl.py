@@ -8,6 +8,8 @@ batch instead of one per value. Numbers take Arrow's shortest round-trip text, w
 orjson writes it. Lists are the conversational format's turns: one struct per row.
 """
 
+from functools import partial
+
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -15,11 +17,18 @@ import pyarrow.compute as pc
 
 _NULL = pa.scalar("null", pa.string())
 PIECE = 1024
+# The field metadata of a column whose values are JSON texts already.
+_ENCODED = {b"json": b"encoded"}
+# What orjson escapes in a string: quotes, backslashes and control characters.
+_ESCAPED = partial(pc.match_substring_regex, pattern='[\\x00-\\x1f"\\\\]')
 
 
 def _strings(column: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(column.type) and len(column.dictionary) > len(column):
         column = column.dictionary_decode()
+    if not pa.types.is_dictionary(column.type) and not pc.any(_ESCAPED(column)).as_py():
+        # Nothing orjson would escape (timestamps, codes): the text in quotes.
+        return pc.binary_join_element_wise('"', column, '"', "")
     encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     texts = [orjson.dumps(v).decode() for v in encoded.dictionary.to_pylist()]
     return pc.take(pa.array(texts, pa.string()), encoded.indices)
@@ -69,23 +78,41 @@ def _filled(fragment: pa.Array) -> pa.Array:
     return pc.fill_null(fragment, _NULL) if fragment.null_count else fragment
 
 
-def jsonl_bytes(table: pa.Table) -> bytes:
-    """The table as JSON Lines: one object per row, keys in column order."""
+def jsonl_bytes(table: pa.Table) -> memoryview:
+    """The table as JSON Lines: one object per row, keys in column order (a view of the
+    Arrow buffer that holds them)."""
     if table.num_rows == 0:
-        return b""
+        return memoryview(b"")
     pieces: list[pa.Array | str] = []
-    for i, name in enumerate(table.column_names):
-        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
-        pieces += [_filled(fragments(table.column(i).combine_chunks()))]
+    for i, field in enumerate(table.schema):
+        column = table.column(i).combine_chunks()
+        encoded = field.metadata == _ENCODED
+        pieces += [("{" if i == 0 else ",") + orjson.dumps(field.name).decode() + ":"]
+        pieces += [_filled(column.dictionary_decode() if encoded else fragments(column))]
     lines = pc.binary_join_element_wise(*pieces, "}\n", "")
     # The lines lie end to end in the array's data buffer: it is the file's bytes.
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
-    return data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])).to_pybytes()
+    return memoryview(data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])))
 
 
-def jsonl_pieces(table: pa.Table) -> list[bytes]:
-    """The table as JSON Lines, encoded PIECE rows at a time: each row's texts exist
-    three times while it is encoded (the value, its JSON, the line), so a whole batch
-    at once would hold some hundred megabytes."""
-    return [jsonl_bytes(table.slice(i, PIECE)) for i in range(0, table.num_rows, PIECE)]
+def _dictionaries_encoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns (a stimulus's texts) with their dictionary encoded once for
+    the table instead of once per piece, marked as encoded in their field."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type) and table.num_rows:
+            column = table.column(i).combine_chunks()
+            json = _strings(column.dictionary)
+            encoded = pa.DictionaryArray.from_arrays(column.indices, json)
+            table = table.set_column(
+                i, field.with_type(encoded.type).with_metadata(_ENCODED), encoded
+            )
+    return table
+
+
+def jsonl_pieces(table: pa.Table) -> list[pa.Table]:
+    """The table in pieces of PIECE rows for jsonl_bytes, its dictionaries encoded once:
+    each row's texts exist three times while it is encoded (the value, its JSON, the
+    line), so a whole batch at once would hold some hundred megabytes."""
+    table = _dictionaries_encoded(table)
+    return [table.slice(i, PIECE) for i in range(0, table.num_rows, PIECE)]

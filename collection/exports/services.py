@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from isal import isal_zlib
 
 from collection.exports.columns import (
     FORMATS,
@@ -168,6 +170,15 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _deflate_with_isal(entry: IO[bytes]) -> None:
+    """Deflate the zip entry with ISA-L instead of zlib: the same raw deflate stream (any
+    unzip reads it), 20 times faster at level 1 on exported text, where zlib took a core
+    for a second per 600 MB. zipfile has no public hook for its compressor; where the
+    private attribute is missing (another Python), zlib stays."""
+    if getattr(entry, "_compressor", None) is not None:
+        entry._compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, -15)  # type: ignore[attr-defined]
+
+
 def export_write(
     *,
     study: Study,
@@ -193,6 +204,7 @@ def export_write(
             if method == zipfile.ZIP_STORED:
                 rows = WRITERS[file_format](source, entry, format)
             else:
+                _deflate_with_isal(entry)
                 with BackgroundSink(entry) as sink:
                     rows = WRITERS[file_format](source, sink, format)
         summary = counts.as_dict()

@@ -238,6 +238,12 @@ class _CopyStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def empty(self) -> bool:
+        """Whether the COPY sent no row at all (Arrow refuses an empty CSV)."""
+        if not self._rest:
+            self._rest = memoryview(self._copy.read())
+        return not self._rest
+
     def readinto(self, buffer) -> int:
         # COPY hands over a row at a time; Arrow takes what one read returns as a
         # block, so the buffer is filled up to its size.
@@ -265,8 +271,11 @@ def _batches_copied(rows: QuerySet, schema: pa.Schema) -> Iterator[pa.Table]:
         connection.cursor() as cursor,
         cursor.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,
     ):
+        stream = _CopyStream(copy)
+        if stream.empty():
+            return
         reader = pa_csv.open_csv(
-            _CopyStream(copy),
+            stream,
             read_options=pa_csv.ReadOptions(column_names=schema.names, block_size=1 << 19),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             # COPY writes NULL as nothing and an empty text as "".

@@ -16,27 +16,30 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from collection.exports.columns import arrow_schema
-from collection.exports.jsonl import jsonl_pieces
+from collection.exports.jsonl import jsonl_bytes, jsonl_pieces
+
+Buffer = bytes | memoryview
 
 
 class Sink(Protocol):
     """Where a writer puts its bytes: a file, a zip entry, a BackgroundSink."""
 
-    def write(self, data: bytes, /) -> int: ...
+    def write(self, data: Buffer, /) -> int: ...
 
 
 class BackgroundSink:
     """A binary stream whose bytes reach ``target`` from a second thread, in pieces of
-    about a megabyte: zlib deflates (and computes the CRC) with the GIL released, so the
-    zip entry is compressed beside the rows being built instead of after them. At most
-    ``queued`` pieces wait, so memory stays bounded; a failure of the target is raised in
-    the writing thread."""
+    at least ``piece`` bytes: the zip entry deflates (and computes the CRC) with the GIL
+    released, beside the rows being built instead of after them. At most ``queued``
+    pieces wait, so memory stays bounded; a failure of the target is raised in the
+    writing thread. Writes must not change afterwards (bytes, or a view of an Arrow
+    buffer): a piece written whole is handed over without a copy."""
 
-    def __init__(self, target: Sink, piece: int = 4 << 20, queued: int = 2):
+    def __init__(self, target: Sink, piece: int = 1 << 20, queued: int = 4):
         self._target, self._piece = target, piece
-        self._pending: list[bytes] = []
+        self._pending: list[Buffer] = []
         self._size = self._written = 0
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=queued)
+        self._queue: queue.Queue[Buffer | None] = queue.Queue(maxsize=queued)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._drain, name="export-sink", daemon=True)
         self._thread.start()
@@ -53,11 +56,13 @@ class BackgroundSink:
         if self._error is not None:
             raise self._error
         if self._pending:
-            self._queue.put(b"".join(self._pending))
+            whole = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+            self._queue.put(whole)
             self._pending, self._size = [], 0
 
-    def write(self, data: bytes) -> int:
-        self._pending.append(bytes(data))
+    def write(self, data: Buffer) -> int:
+        data = memoryview(data)
+        self._pending.append(data)
         self._size += len(data)
         self._written += len(data)
         if self._size >= self._piece:
@@ -89,26 +94,21 @@ class BackgroundSink:
         self.close()
 
 
-def _write_all(out: Sink, pieces: list[bytes]) -> None:
-    for piece in pieces:
-        out.write(piece)
-
-
 def write_jsonl(tables: Iterable[pa.Table], out: Sink, fmt: str) -> int:
-    # Tables come in codebook order (a test holds every format to it). Each is encoded
-    # on a second thread while the next is read and shaped: Arrow's kernels release the
-    # GIL, and one table in flight keeps memory bounded.
+    # Tables come in codebook order (a test holds every format to it). Their pieces are
+    # encoded by two threads while the next table is read and shaped (Arrow's kernels
+    # release the GIL) and written in order; one table in flight keeps memory bounded.
     n = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-jsonl") as encoder:
-        pending: Future[list[bytes]] | None = None
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="export-jsonl") as encoders:
+        pending: list[Future[memoryview]] = []
         for table in tables:
-            encoded = encoder.submit(jsonl_pieces, table)
-            if pending is not None:
-                _write_all(out, pending.result())
+            encoded = [encoders.submit(jsonl_bytes, piece) for piece in jsonl_pieces(table)]
+            for piece in pending:
+                out.write(piece.result())
             pending = encoded
             n += table.num_rows
-        if pending is not None:
-            _write_all(out, pending.result())
+        for piece in pending:
+            out.write(piece.result())
     return n
 
 

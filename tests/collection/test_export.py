@@ -320,7 +320,7 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
     from collection.exports.columns import MESSAGES
     from collection.exports.jsonl import jsonl_bytes
 
-    texts = ['quo"te\\ \t\n\r', "\u0000\u001f\u2028 é 🎉", "", None, "plain"]
+    texts = ['quo"te\\ \t\n\r\x7f', "\u0000\u001f\u2028 é 🎉", "", None, "plain"]
     turns = pa.ListArray.from_arrays(
         pa.array(range(len(texts) + 1), pa.int32()),
         pa.StructArray.from_arrays(
@@ -330,6 +330,8 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
     table = pa.table(
         {
             "text": texts,
+            # Nothing to escape: written without orjson, as the same text.
+            "stamp": ["2026-12-04T05:00:00.123456+00:00", None, "é ok 🎉", "", "a b"],
             "shared": pa.DictionaryArray.from_arrays(
                 pa.array([1, 0, 1, 2, 0]), pa.array(texts[:3])
             ),
@@ -343,8 +345,8 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
     expected = b"".join(
         orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in table.to_pylist()
     )
-    assert jsonl_bytes(table) == expected
-    assert jsonl_bytes(table.slice(2, 2)) == b"".join(expected.splitlines(True)[2:4])
+    assert bytes(jsonl_bytes(table)) == expected
+    assert bytes(jsonl_bytes(table.slice(2, 2))) == b"".join(expected.splitlines(True)[2:4])
     two_turns = pa.ListArray.from_arrays(pa.array([0, 2], pa.int32()), turns.flatten()[:2])
     with pytest.raises(ValueError, match="one element per row"):
         jsonl_bytes(pa.table({"prompt": two_turns}))
@@ -364,3 +366,37 @@ def test_a_study_of_only_left_out_ties_exports_its_label_table(stimulus_set, tmp
     assert loaded.column_names == list(book)
     written, *_ = bundle(study, tmp_path, "trl", file_format)
     assert written.rows == 0 and written.counts["ties_without_rows"] == 2
+
+
+def test_the_jsonl_entry_is_deflated_by_isal_and_unzips_with_zlib(tmp_path):
+    from collection.exports.services import _deflate_with_isal
+
+    text = b"".join(b'{"n": %d, "text": "the same answer again"}\n' % i for i in range(5000))
+    out = tmp_path / "x.zip"
+    with (
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle,
+        bundle.open("data.jsonl", "w") as entry,
+    ):
+        _deflate_with_isal(entry)
+        assert type(entry._compressor).__module__.startswith("isal")
+        entry.write(text)
+    with zipfile.ZipFile(out) as bundle:
+        assert bundle.read("data.jsonl") == text  # the standard library checks the CRC
+        assert bundle.getinfo("data.jsonl").compress_size < len(text) / 5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("file_format", ["jsonl", "parquet"])
+@pytest.mark.parametrize("fmt", LABEL_FORMATS)
+def test_a_study_without_labels_exports_an_empty_file_with_its_card(
+    study, tmp_path, fmt, file_format
+):
+    import pyarrow.parquet as pq
+
+    written, data, book, card = bundle(study, tmp_path, fmt, file_format)
+    assert written.rows == 0 and written.counts["labels"] == 0
+    if file_format == "parquet":
+        assert pq.read_table(data).column_names == list(book)
+    else:
+        assert data.read_bytes() == b""
+    assert "## Randomisation" in card
