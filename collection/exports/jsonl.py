@@ -42,13 +42,17 @@ def _floats(column: pa.Array) -> pa.Array:
     return pc.if_else(finite, text, pa.scalar(None, pa.string()))
 
 
-def _structs(column: pa.StructArray) -> pa.Array:
-    fields = [column.type.field(i).name for i in range(column.type.num_fields)]
+def _objects(names: list[str], values: list[pa.Array], end: str) -> pa.Array:
+    """One JSON object per row from the JSON texts of each key's values, then ``end``."""
     pieces: list[pa.Array | str] = []
-    for i, name in enumerate(fields):
-        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"]
-        pieces += [_filled(fragments(column.field(i)))]
-    return pc.binary_join_element_wise(*pieces, "}", "")
+    for i, (name, value) in enumerate(zip(names, values, strict=True)):
+        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":", _filled(value)]
+    return pc.binary_join_element_wise(*pieces, end, "")
+
+
+def _structs(column: pa.StructArray) -> pa.Array:
+    names = [column.type.field(i).name for i in range(column.type.num_fields)]
+    return _objects(names, [fragments(column.field(i)) for i in range(len(names))], "}")
 
 
 def _lists(column: pa.ListArray) -> pa.Array:
@@ -83,13 +87,11 @@ def jsonl_bytes(table: pa.Table) -> memoryview:
     Arrow buffer that holds them)."""
     if table.num_rows == 0:
         return memoryview(b"")
-    pieces: list[pa.Array | str] = []
-    for i, field in enumerate(table.schema):
-        column = table.column(i).combine_chunks()
-        encoded = field.metadata == _ENCODED
-        pieces += [("{" if i == 0 else ",") + orjson.dumps(field.name).decode() + ":"]
-        pieces += [_filled(column.dictionary_decode() if encoded else fragments(column))]
-    lines = pc.binary_join_element_wise(*pieces, "}\n", "")
+    values = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        whole = column.combine_chunks()
+        values.append(whole.dictionary_decode() if field.metadata == _ENCODED else fragments(whole))
+    lines = _objects(table.column_names, values, "}\n")
     # The lines lie end to end in the array's data buffer: it is the file's bytes.
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]

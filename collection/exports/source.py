@@ -142,16 +142,17 @@ class Counts:
     low_quality_labels_filtered: int = 0
     propensity: dict[str, list[float]] = field(default_factory=dict)
 
-    def see_propensity(self, designs: pa.Array, propensity: pa.Array) -> None:
+    def see_propensity(self, designs: pa.ChunkedArray, propensity: pa.ChunkedArray) -> None:
         # [count, sum, min, max] per design: a fixed size whatever the number of labels.
-        grouped = pa.table({"d": designs, "p": propensity}).group_by("d")
-        for row in grouped.aggregate(
-            [("p", "count"), ("p", "sum"), ("p", "min"), ("p", "max")]
-        ).to_pylist():
-            n, total, lo, hi = row["p_count"], row["p_sum"], row["p_min"], row["p_max"]
-            s = self.propensity.setdefault(row["d"], [0, 0.0, lo, hi])
-            s[0] += n
-            s[1] += total
+        # A batch has one design or a few: numpy per design, not a group-by per batch.
+        encoded = pc.dictionary_encode(designs.combine_chunks())
+        codes, p = encoded.indices.to_numpy(), propensity.to_numpy()
+        for code, design in enumerate(encoded.dictionary.to_pylist()):
+            mine = p[codes == code]
+            lo, hi = float(mine.min()), float(mine.max())
+            s = self.propensity.setdefault(design, [0, 0.0, lo, hi])
+            s[0] += len(mine)
+            s[1] += float(mine.sum())
             s[2] = min(s[2], lo)
             s[3] = max(s[3], hi)
 

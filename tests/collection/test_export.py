@@ -60,6 +60,14 @@ def bundle(study, tmp_path, fmt="trl", file_format="jsonl", **options):
     return written, data, book, (target / "DATACARD.md").read_text()
 
 
+def load(data, file_format: str, tmp_path) -> datasets.Dataset:
+    """The data file as Hugging Face datasets loads it."""
+    builder = "json" if file_format == "jsonl" else "parquet"
+    return datasets.load_dataset(
+        builder, data_files=str(data), split="train", cache_dir=str(tmp_path / "hf")
+    )
+
+
 def jsonl_rows(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -88,10 +96,7 @@ def test_every_export_loads_with_datasets_and_its_columns_are_the_codebook(
     surveyed, tmp_path, fmt, file_format
 ):
     written, data, book, card = bundle(surveyed, tmp_path, fmt, file_format)
-    builder = "json" if file_format == "jsonl" else "parquet"
-    loaded = datasets.load_dataset(
-        builder, data_files=str(data), split="train", cache_dir=str(tmp_path / "hf")
-    )
+    loaded = load(data, file_format, tmp_path)
     assert loaded.column_names == list(book) == list(codebook(fmt))
     assert all(entry["type"] and entry["meaning"] for entry in book.values())
     assert loaded.num_rows == written.rows > 0
@@ -358,10 +363,7 @@ def test_a_study_of_only_left_out_ties_exports_its_label_table(stimulus_set, tmp
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2, ties="exclude")
     labelled(study, [("tie", 1), ("tie", 2)])
     written, data, book, _ = bundle(study, tmp_path, "labels", file_format)
-    builder = "json" if file_format == "jsonl" else "parquet"
-    loaded = datasets.load_dataset(
-        builder, data_files=str(data), split="train", cache_dir=str(tmp_path / "hf")
-    )
+    loaded = load(data, file_format, tmp_path)
     assert loaded.num_rows == written.rows == 2 and loaded["y"] == [None, None]
     assert loaded.column_names == list(book)
     written, *_ = bundle(study, tmp_path, "trl", file_format)
