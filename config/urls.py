@@ -5,7 +5,6 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from analysis.api import StudyResults
-from collection.researcher_api.urls import fallback as researcher_api_fallback
 from collection.researcher_api.urls import urlpatterns as researcher_api
 from collection.urls import api_urlpatterns as collection_api
 from config.health import healthz, readyz
@@ -33,7 +32,6 @@ urlpatterns = [
                 [
                     *researcher_api,
                     path("studies/<slug:slug>/results/", StudyResults.as_view(), name="results"),
-                    *researcher_api_fallback,
                 ],
                 "api_v1",
             )
@@ -46,4 +44,5 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
 ]
 
+handler404 = "config.not_found.page_not_found"
 handler500 = "config.db_unavailable.server_error"

@@ -1,16 +1,6 @@
-from django.http import HttpRequest, JsonResponse
-from django.urls import path, re_path
+from django.urls import path
 
 from collection.researcher_api import views
-
-
-def not_found(request: HttpRequest) -> JsonResponse:
-    """Any other address under /api/v1/ (an id that is not a number, say): a JSON 404,
-    as the API's clients expect, not the site's HTML page."""
-    return JsonResponse(
-        {"detail": "no such endpoint: see /api/docs/ for the API's addresses"}, status=404
-    )
-
 
 urlpatterns = [
     path("studies/", views.StudyList.as_view(), name="studies"),
@@ -29,5 +19,3 @@ urlpatterns = [
     path("stimulus-sets/<int:pk>/stimuli/", views.StimulusList.as_view(), name="stimuli"),
     path("stimulus-sets/<int:pk>/reviews/", views.StimulusReview.as_view(), name="reviews"),
 ]
-# After the views that config/urls.py adds from other apps.
-fallback = [re_path(r"^.*$", not_found, name="not-found")]

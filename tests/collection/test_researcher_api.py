@@ -174,11 +174,7 @@ def _v1_routes() -> set[str]:
             route = prefix + str(p.pattern)
             if isinstance(p, URLResolver):
                 walk(p.url_patterns, route)
-            elif (
-                isinstance(p, URLPattern)
-                and route.startswith("api/v1/")
-                and p.name != "not-found"  # the JSON 404 for any other address
-            ):
+            elif isinstance(p, URLPattern) and route.startswith("api/v1/"):
                 for kind in ("slug", "int"):
                     route = route.replace(f"<{kind}:", "{")
                 # drf-spectacular names a primary key {id} (SCHEMA_COERCE_PATH_PK).
@@ -199,9 +195,25 @@ def test_the_schema_lists_every_endpoint_with_token_auth():
 
 
 @pytest.mark.django_db
-def test_an_unknown_address_gets_a_json_404(world):
-    answer = _api(world["owner"]).get("/api/v1/stimulus-sets/not-a-number/stimuli/")
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/api/v1/stimulus-sets/not-a-number/stimuli/",
+        # The id Schemathesis once drew: control characters and a newline.
+        '/api/v1/stimulus-sets/"%C2%A9%7F%123%25%0A/stimuli/',
+        "/api/studies/no%0Asuch/next/",
+        "/api/never-was/",
+    ],
+)
+def test_an_unknown_address_under_the_api_gets_a_json_404(world, address):
+    answer = _api(world["owner"]).get(address)
     assert answer.status_code == 404 and "/api/docs/" in answer.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_elsewhere_gets_the_html_404(client):
+    answer = client.get("/s/never-was/")
+    assert answer.status_code == 404 and answer["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.django_db
