@@ -98,13 +98,32 @@ def jsonl_bytes(table: pa.Table) -> memoryview:
     return memoryview(data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])))
 
 
+# A text or float column with at most one distinct value in this many rows is encoded
+# value by value once per table (a design's name, a propensity, an annotator's
+# covariates); the others (timestamps, rationales) piece by piece.
+_REPETITIVE = 8
+
+
+def _dictionary(column: pa.Array) -> pa.DictionaryArray | None:
+    """The column as a dictionary array where that saves encoding, else None."""
+    if pa.types.is_dictionary(column.type):
+        return column
+    if not (pa.types.is_string(column.type) or pa.types.is_floating(column.type)):
+        return None
+    encoded = pc.dictionary_encode(column)
+    return encoded if len(encoded.dictionary) * _REPETITIVE <= len(column) else None
+
+
 def _dictionaries_encoded(table: pa.Table) -> pa.Table:
-    """Dictionary columns (a stimulus's texts) with their dictionary encoded once for
-    the table instead of once per piece, marked as encoded in their field."""
+    """Dictionary columns (a stimulus's texts) and repetitive columns with their
+    distinct values encoded once for the table instead of once per piece, marked as
+    encoded in their field."""
+    if not table.num_rows:
+        return table
     for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type) and table.num_rows:
-            column = table.column(i).combine_chunks()
-            json = _strings(column.dictionary)
+        column = _dictionary(table.column(i).combine_chunks())
+        if column is not None:
+            json = fragments(column.dictionary)
             encoded = pa.DictionaryArray.from_arrays(column.indices, json)
             table = table.set_column(
                 i, field.with_type(encoded.type).with_metadata(_ENCODED), encoded

@@ -323,7 +323,7 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
     import pyarrow as pa
 
     from collection.exports.columns import MESSAGES
-    from collection.exports.jsonl import jsonl_bytes
+    from collection.exports.jsonl import jsonl_bytes, jsonl_pieces
 
     texts = ['quo"te\\ \t\n\r\x7f', "\u0000\u001f\u2028 é 🎉", "", None, "plain"]
     turns = pa.ListArray.from_arrays(
@@ -351,6 +351,11 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
         orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in table.to_pylist()
     )
     assert bytes(jsonl_bytes(table)) == expected
+    # Through the pieces, where repetitive columns are encoded once per table.
+    many = pa.concat_tables([table] * 10)
+    pieces = jsonl_pieces(many)
+    assert b"".join(bytes(jsonl_bytes(p)) for p in pieces) == expected * 10
+    assert pieces[0].schema.field("weight").metadata == {b"json": b"encoded"}
     assert bytes(jsonl_bytes(table.slice(2, 2))) == b"".join(expected.splitlines(True)[2:4])
     two_turns = pa.ListArray.from_arrays(pa.array([0, 2], pa.int32()), turns.flatten()[:2])
     with pytest.raises(ValueError, match="one element per row"):
@@ -385,6 +390,22 @@ def test_the_jsonl_entry_is_deflated_by_isal_and_unzips_with_zlib(tmp_path):
     with zipfile.ZipFile(out) as bundle:
         assert bundle.read("data.jsonl") == text  # the standard library checks the CRC
         assert bundle.getinfo("data.jsonl").compress_size < len(text) / 5
+
+
+def test_exports_allocate_from_jemalloc_which_hands_memory_back():
+    import os
+
+    import pyarrow as pa
+
+    import collection.exports  # noqa: F401  (configures Arrow on import)
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        pytest.skip("ARROW_DEFAULT_MEMORY_POOL is set: the environment chooses Arrow's pool")
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("this pyarrow has no jemalloc (Windows): its default pool stays")
+    assert pa.default_memory_pool().backend_name == "jemalloc"
 
 
 @pytest.mark.django_db
