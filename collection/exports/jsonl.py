@@ -8,8 +8,6 @@ batch instead of one per value. Numbers take Arrow's shortest round-trip text, w
 orjson writes it. Lists are the conversational format's turns: one struct per row.
 """
 
-from functools import partial
-
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -19,19 +17,36 @@ _NULL = pa.scalar("null", pa.string())
 PIECE = 1024
 # The field metadata of a column whose values are JSON texts already.
 _ENCODED = {b"json": b"encoded"}
-# What orjson escapes in a string: quotes, backslashes and control characters.
-_ESCAPED = partial(pc.match_substring_regex, pattern='[\\x00-\\x1f"\\\\]')
+
+
+def _escaping_needed(column: pa.Array) -> bool:
+    """Whether a value holds what orjson escapes (quotes, backslashes, control
+    characters): one pass over the text bytes."""
+    if not pa.types.is_string(column.type) or len(column) == 0:
+        return len(column) > 0
+    _, offsets, data = column.buffers()
+    if data is None:
+        return False
+    bounds = np.frombuffer(offsets, np.int32)[column.offset : column.offset + len(column) + 1]
+    text = np.frombuffer(data, np.uint8)[bounds[0] : bounds[-1]]
+    return bool(((text < 0x20) | (text == 0x22) | (text == 0x5C)).any())
+
+
+def _json_texts(values: pa.Array) -> pa.Array:
+    """orjson's text of each value: for distinct values (a dictionary), once each."""
+    return pa.array([orjson.dumps(v).decode() for v in values.to_pylist()], pa.string())
 
 
 def _strings(column: pa.Array) -> pa.Array:
-    if pa.types.is_dictionary(column.type) and len(column.dictionary) > len(column):
+    if pa.types.is_dictionary(column.type):
+        if len(column.dictionary) <= len(column):
+            return pc.take(_json_texts(column.dictionary), column.indices)
         column = column.dictionary_decode()
-    if not pa.types.is_dictionary(column.type) and not pc.any(_ESCAPED(column)).as_py():
+    if not _escaping_needed(column):
         # Nothing orjson would escape (timestamps, codes): the text in quotes.
         return pc.binary_join_element_wise('"', column, '"', "")
-    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-    texts = [orjson.dumps(v).decode() for v in encoded.dictionary.to_pylist()]
-    return pc.take(pa.array(texts, pa.string()), encoded.indices)
+    encoded = pc.dictionary_encode(column)
+    return pc.take(_json_texts(encoded.dictionary), encoded.indices)
 
 
 def _floats(column: pa.Array) -> pa.Array:
@@ -107,7 +122,13 @@ _REPETITIVE = 8
 def _dictionary(column: pa.Array) -> pa.DictionaryArray | None:
     """The column as a dictionary array where that saves encoding, else None."""
     if pa.types.is_dictionary(column.type):
-        return column
+        if len(column.dictionary) <= len(column):
+            return column
+        # More texts than rows (a large stimulus set): only those the rows use.
+        used = pc.unique(column.indices).drop_null()
+        return pa.DictionaryArray.from_arrays(
+            pc.index_in(column.indices, value_set=used), column.dictionary.take(used)
+        )
     if not (pa.types.is_string(column.type) or pa.types.is_floating(column.type)):
         return None
     encoded = pc.dictionary_encode(column)
@@ -123,7 +144,8 @@ def _dictionaries_encoded(table: pa.Table) -> pa.Table:
     for i, field in enumerate(table.schema):
         column = _dictionary(table.column(i).combine_chunks())
         if column is not None:
-            json = fragments(column.dictionary)
+            values = column.dictionary
+            json = _json_texts(values) if pa.types.is_string(values.type) else fragments(values)
             encoded = pa.DictionaryArray.from_arrays(column.indices, json)
             table = table.set_column(
                 i, field.with_type(encoded.type).with_metadata(_ENCODED), encoded

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +82,19 @@ def _copy(cursor, table: str, columns: str, rows) -> None:
             copy.write(chunk)
 
 
+# Every assignment and label has its own instant, as in a real study (a timestamp
+# column is written per row; constant ones would be encoded once).
+_START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _served(i: int) -> str:
+    return (_START + timedelta(microseconds=i * 700_123)).isoformat()
+
+
+def _labelled(i: int) -> str:
+    return (_START + timedelta(microseconds=i * 700_123 + 1000 * (1000 + i % 9000))).isoformat()
+
+
 def _seed(labels: int, stimulus_set, schema, tag: str) -> int:
     """A study of ``labels`` labels, every table filled by COPY; returns its id."""
     from django.db import connection
@@ -135,7 +149,7 @@ def _seed(labels: int, stimulus_set, schema, tag: str) -> int:
                 pk, cell = stimuli[(a + seq) % len(stimuli)]
                 yield (
                     str(seq), "t" if i % 2 else "f", "0.02", "0.5", "0.01", "complete", "1",
-                    "", f"5:{a}:{seq}", now, now, str(first_annotator + a), str(pk),
+                    "", f"5:{a}:{seq}", _served(i), now, str(first_annotator + a), str(pk),
                     str(first_enrollment + a), str(study.pk), cell, "f", "bernoulli", "labelled",
                 )  # fmt: skip
 
@@ -159,11 +173,12 @@ def _seed(labels: int, stimulus_set, schema, tag: str) -> int:
                 (
                     choices[i % 5],
                     str(1 + i % 3),
-                    "",
+                    # One label in seven explains itself, with what JSON must escape.
+                    "" if i % 7 else f'"A" is clearer\\nsee step {i % 40}',
                     str(1000 + i % 9000),
                     str(uuid.uuid4()),
                     "0.5" if choices[i % 5] == "tie" else str(float(i % 2)),
-                    now,
+                    _labelled(i),
                     str(first_assignment + i),
                     str(study.pk),
                 )  # fmt: skip
