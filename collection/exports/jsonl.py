@@ -6,6 +6,10 @@ answers and prompts repeat over hundreds of labels, so that is a few hundred cal
 batch instead of one per value. Numbers take Arrow's shortest round-trip text, with
 ``.0`` kept on whole floats so that a reader types the column as float; NaN is null, as
 orjson writes it. Lists are the conversational format's turns: one struct per row.
+
+Runs of adjacent columns that repeat (a pair's three texts, a design's name and
+version) are written once per distinct combination of their values in a batch, keys
+included, so that a row joins a few texts instead of one per key and value.
 """
 
 import numpy as np
@@ -15,8 +19,6 @@ import pyarrow.compute as pc
 
 _NULL = pa.scalar("null", pa.string())
 PIECE = 1024
-# The field metadata of a column whose values are JSON texts already.
-_ENCODED = {b"json": b"encoded"}
 
 
 def _escaping_needed(column: pa.Array) -> bool:
@@ -61,7 +63,7 @@ def _objects(names: list[str], values: list[pa.Array], end: str) -> pa.Array:
     """One JSON object per row from the JSON texts of each key's values, then ``end``."""
     pieces: list[pa.Array | str] = []
     for i, (name, value) in enumerate(zip(names, values, strict=True)):
-        pieces += [("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":", _filled(value)]
+        pieces += [_key(name, first=i == 0), _filled(value)]
     return pc.binary_join_element_wise(*pieces, end, "")
 
 
@@ -99,24 +101,34 @@ def _filled(fragment: pa.Array) -> pa.Array:
 
 def jsonl_bytes(table: pa.Table) -> memoryview:
     """The table as JSON Lines: one object per row, keys in column order (a view of the
-    Arrow buffer that holds them)."""
+    Arrow buffer that holds them). A column marked keyed (jsonl_pieces) holds its keys
+    and values already."""
     if table.num_rows == 0:
         return memoryview(b"")
-    values = []
-    for field, column in zip(table.schema, table.columns, strict=True):
+    parts: list[pa.Array | str] = []
+    for i, (field, column) in enumerate(zip(table.schema, table.columns, strict=True)):
         whole = column.combine_chunks()
-        values.append(whole.dictionary_decode() if field.metadata == _ENCODED else fragments(whole))
-    lines = _objects(table.column_names, values, "}\n")
+        if field.metadata == _KEYED:
+            parts.append(whole.dictionary_decode())
+        else:
+            parts += [_key(field.name, first=i == 0), _filled(fragments(whole))]
+    lines = pc.binary_join_element_wise(*parts, "}\n", "")
     # The lines lie end to end in the array's data buffer: it is the file's bytes.
     _, offsets, data = lines.buffers()
     bounds = np.frombuffer(offsets, np.int32)[lines.offset : lines.offset + len(lines) + 1]
     return memoryview(data.slice(int(bounds[0]), int(bounds[-1] - bounds[0])))
 
 
-# A text or float column with at most one distinct value in this many rows is encoded
-# value by value once per table (a design's name, a propensity, an annotator's
-# covariates); the others (timestamps, rationales) piece by piece.
+def _key(name: str, first: bool) -> str:
+    return ("{" if first else ",") + orjson.dumps(name).decode() + ":"
+
+
+# A column with at most one distinct value in this many rows (a design's name, a
+# propensity, an annotator's covariates, a stimulus's texts) is encoded value by value
+# once per table; the others (ids, timestamps, rationales) piece by piece.
 _REPETITIVE = 8
+# The field metadata of a column whose values are the JSON text of keys and values.
+_KEYED = {b"json": b"keyed"}
 
 
 def _dictionary(column: pa.Array) -> pa.DictionaryArray | None:
@@ -129,33 +141,113 @@ def _dictionary(column: pa.Array) -> pa.DictionaryArray | None:
         return pa.DictionaryArray.from_arrays(
             pc.index_in(column.indices, value_set=used), column.dictionary.take(used)
         )
-    if not (pa.types.is_string(column.type) or pa.types.is_floating(column.type)):
+    t = column.type
+    if not (
+        pa.types.is_string(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_boolean(t)
+    ):
         return None
     encoded = pc.dictionary_encode(column)
     return encoded if len(encoded.dictionary) * _REPETITIVE <= len(column) else None
 
 
-def _dictionaries_encoded(table: pa.Table) -> pa.Table:
-    """Dictionary columns (a stimulus's texts) and repetitive columns with their
-    distinct values encoded once for the table instead of once per piece, marked as
-    encoded in their field."""
-    if not table.num_rows:
+def _distinct(column: pa.Array) -> tuple[np.ndarray, pa.Array] | None:
+    """(codes, texts) of a repetitive column: each row's index into the JSON texts of
+    its distinct values, null the last one; None if the column is not repetitive."""
+    encoded = _dictionary(column)
+    if encoded is None:
+        return None
+    values = encoded.dictionary
+    json = _json_texts(values) if pa.types.is_string(values.type) else fragments(values)
+    texts = pa.concat_arrays([_filled(json), pa.array(["null"], pa.string())])
+    codes = pc.fill_null(encoded.indices, len(texts) - 1).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), texts
+
+
+def _compact(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct, inverse) of non-negative codes below ``bound``, as np.unique gives
+    them; by a table of ``bound`` flags where that is small, which is most of the time."""
+    if bound > 8 * len(codes):
+        return np.unique(codes, return_inverse=True)
+    present = np.zeros(bound, bool)
+    present[codes] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[codes]
+
+
+class _Run:
+    """Adjacent repetitive columns written as one: the JSON text of their keys and
+    values for each distinct combination the rows hold (the three texts of a pair, the
+    four attributes of its intervention), so a row joins one text instead of eight."""
+
+    def __init__(self, name: str, codes: np.ndarray, texts: pa.Array):
+        distinct, self.inverse = _compact(codes, len(texts))
+        self.members = [distinct]
+        self.names, self.texts = [name], [texts]
+
+    def extend(self, name: str, codes: np.ndarray, texts: pa.Array) -> bool:
+        """Take in the next column, unless the combinations stop being repetitive."""
+        n = len(self.members[0])
+        distinct, inverse = _compact(self.inverse * len(texts) + codes, n * len(texts))
+        if len(distinct) * _REPETITIVE > len(codes):
+            return False
+        self.members = [m[distinct // len(texts)] for m in self.members]
+        self.members.append(distinct % len(texts))
+        self.inverse = inverse
+        self.names.append(name)
+        self.texts.append(texts)
+        return True
+
+    def column(self, first: bool) -> pa.DictionaryArray:
+        parts: list[pa.Array | str] = []
+        for i, (name, texts, members) in enumerate(
+            zip(self.names, self.texts, self.members, strict=True)
+        ):
+            parts += [_key(name, first=first and i == 0), texts.take(members)]
+        combined = pc.binary_join_element_wise(*parts, "")
+        return pa.DictionaryArray.from_arrays(pa.array(self.inverse, pa.int32()), combined)
+
+
+def _runs_keyed(table: pa.Table) -> pa.Table:
+    """The table with each run of adjacent repetitive columns as one keyed dictionary
+    column, encoded once for the table instead of once per piece and per column."""
+    if table.num_rows < _REPETITIVE:
         return table
-    for i, field in enumerate(table.schema):
-        column = _dictionary(table.column(i).combine_chunks())
-        if column is not None:
-            values = column.dictionary
-            json = _json_texts(values) if pa.types.is_string(values.type) else fragments(values)
-            encoded = pa.DictionaryArray.from_arrays(column.indices, json)
-            table = table.set_column(
-                i, field.with_type(encoded.type).with_metadata(_ENCODED), encoded
-            )
-    return table
+    names: list[str] = []
+    columns: list[pa.Array] = []
+    fields: list[pa.Field] = []
+    run: _Run | None = None
+    first_of_run = False
+
+    def close() -> None:
+        nonlocal run
+        if run is not None:
+            column = run.column(first=first_of_run)
+            names.append("+".join(run.names))
+            columns.append(column)
+            fields.append(pa.field(names[-1], column.type, metadata=_KEYED))
+            run = None
+
+    for i, (field, chunked) in enumerate(zip(table.schema, table.columns, strict=True)):
+        column = chunked.combine_chunks()
+        distinct = _distinct(column)
+        if distinct is not None and run is not None and run.extend(field.name, *distinct):
+            continue
+        close()
+        if distinct is not None:
+            run, first_of_run = _Run(field.name, *distinct), i == 0
+        else:
+            names.append(field.name)
+            columns.append(column)
+            fields.append(field)
+    close()
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
 def jsonl_pieces(table: pa.Table) -> list[pa.Table]:
-    """The table in pieces of PIECE rows for jsonl_bytes, its dictionaries encoded once:
-    each row's texts exist three times while it is encoded (the value, its JSON, the
-    line), so a whole batch at once would hold some hundred megabytes."""
-    table = _dictionaries_encoded(table)
+    """The table in pieces of PIECE rows for jsonl_bytes, its repetitive columns
+    encoded once: each row's texts exist three times while it is encoded (the value,
+    its JSON, the line), so a whole batch at once would hold some hundred megabytes."""
+    table = _runs_keyed(table)
     return [table.slice(i, PIECE) for i in range(0, table.num_rows, PIECE)]

@@ -351,11 +351,19 @@ def test_the_arrow_jsonl_encoder_writes_exactly_what_orjson_writes():
         orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in table.to_pylist()
     )
     assert bytes(jsonl_bytes(table)) == expected
-    # Through the pieces, where repetitive columns are encoded once per table.
+    # Through the pieces, where runs of repetitive columns are encoded once per table:
+    # here every column but the turns, which come last, or first (then the run does not
+    # open the object).
     many = pa.concat_tables([table] * 10)
-    pieces = jsonl_pieces(many)
-    assert b"".join(bytes(jsonl_bytes(p)) for p in pieces) == expected * 10
-    assert pieces[0].schema.field("weight").metadata == {b"json": b"encoded"}
+    names = many.column_names
+    for columns in (names, names[1:], ["prompt", *names[:-1]]):
+        pieces = jsonl_pieces(many.select(columns))
+        assert len(pieces[0].column_names) == 2
+        lines = b"".join(bytes(jsonl_bytes(p)) for p in pieces)
+        assert lines == b"".join(
+            orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+            for row in many.select(columns).to_pylist()
+        )
     assert bytes(jsonl_bytes(table.slice(2, 2))) == b"".join(expected.splitlines(True)[2:4])
     two_turns = pa.ListArray.from_arrays(pa.array([0, 2], pa.int32()), turns.flatten()[:2])
     with pytest.raises(ValueError, match="one element per row"):
