@@ -431,3 +431,25 @@ def test_a_study_without_labels_exports_an_empty_file_with_its_card(
     else:
         assert data.read_bytes() == b""
     assert "## Randomisation" in card
+
+
+@pytest.mark.django_db
+def test_the_labels_come_in_id_order_and_the_sort_setting_does_not_outlive_the_export(
+    stimulus_set, tmp_path
+):
+    """PostgreSQL streams the labels with its sort switched off for the query; the
+    caller's transaction (here the test's) gets the setting back."""
+    from django.db import connection
+
+    from tests.services import HOW_TO_RUN_SERVICES, require
+
+    require(connection.vendor == "postgresql", "PostgreSQL", HOW_TO_RUN_SERVICES)
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=4)
+    for _ in range(3):
+        labelled(study, [("left", 1), ("right", 2), ("left", 3), ("right", 1)])
+    _, data, _, _ = bundle(study, tmp_path, "labels", "jsonl")
+    ids = [row["label_id"] for row in jsonl_rows(data)]
+    assert ids == sorted(Label.objects.filter(study=study).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_sort")
+        assert cursor.fetchone() == ("on",)
