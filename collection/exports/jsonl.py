@@ -214,7 +214,6 @@ def _runs_keyed(table: pa.Table) -> pa.Table:
     column, encoded once for the table instead of once per piece and per column."""
     if table.num_rows < _REPETITIVE:
         return table
-    names: list[str] = []
     columns: list[pa.Array] = []
     fields: list[pa.Field] = []
     run: _Run | None = None
@@ -224,9 +223,8 @@ def _runs_keyed(table: pa.Table) -> pa.Table:
         nonlocal run
         if run is not None:
             column = run.column(first=first_of_run)
-            names.append("+".join(run.names))
             columns.append(column)
-            fields.append(pa.field(names[-1], column.type, metadata=_KEYED))
+            fields.append(pa.field("+".join(run.names), column.type, metadata=_KEYED))
             run = None
 
     for i, (field, chunked) in enumerate(zip(table.schema, table.columns, strict=True)):
@@ -238,7 +236,6 @@ def _runs_keyed(table: pa.Table) -> pa.Table:
         if distinct is not None:
             run, first_of_run = _Run(field.name, *distinct), i == 0
         else:
-            names.append(field.name)
             columns.append(column)
             fields.append(field)
     close()
