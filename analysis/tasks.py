@@ -7,7 +7,7 @@ from celery import shared_task
 from analysis.coalesce import queued_clear
 from analysis.exports import export_build_with_estimates
 from analysis.services import refresh_sweep, studies_rebuild, study_refresh_request
-from collection.refresh import refresh_pending_clear
+from collection.refresh import refresh_started
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def busy_countdown(retries: int) -> float:
 @shared_task(name="analysis.refresh_study", bind=True, acks_late=True, max_retries=BUSY_RETRIES)
 def refresh_study(self, study_id: int, trigger: str = "label", queued: bool = False) -> str:
     # Before any label is read: a label committed from here on sends its own message.
-    refresh_pending_clear(study_id=study_id)
+    refresh_started(study_id=study_id)
     outcome = study_refresh_request(study_id=study_id, trigger=trigger, queued=queued)
     if outcome != "busy":
         return outcome

@@ -11,6 +11,13 @@ The marker expires after PENDING_SECONDS, so a message lost after the marker was
 delays the study's refresh by at most that long (and the minute sweep of uncovered
 labels catches it regardless). Without Redis (the embedded defaults) every label sends
 its own message.
+
+A study's refreshes also start at most every MIN_INTERVAL_MS: a refresh marks its start
+with a *recent* marker that expires after the interval, and a message sent while it is
+there waits out the rest of it (a countdown). Under a stream of labels a refresh then
+covers a batch instead of three or four, for about the same worker time (some 20 ms a
+refresh, whatever its size), and an estimate still follows its label within a quarter
+of a second.
 """
 
 import logging
@@ -24,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_TASK = "analysis.refresh_study"
 PENDING_SECONDS = 30
+MIN_INTERVAL_MS = 250
 
 
 @cache
@@ -35,30 +43,45 @@ def _pending_key(study_id: int) -> str:
     return f"counterpoint:collection:refresh-pending:{study_id}"
 
 
+def _recent_key(study_id: int) -> str:
+    return f"counterpoint:collection:refresh-recent:{study_id}"
+
+
 def refresh_enqueue(*, study_id: int) -> bool:
     """Ask a worker to refresh the study, unless a refresh that has not started yet will
     cover the labels committed so far; True if a message was sent. A broker outage is
     logged, never raised: the label is already committed and the sweep covers it."""
     try:
-        if settings.REDIS_URL and not _redis(settings.REDIS_URL).set(
-            _pending_key(study_id), 1, nx=True, ex=PENDING_SECONDS
-        ):
-            return False
-        current_app.send_task(REFRESH_TASK, args=[study_id])
+        countdown = None
+        if settings.REDIS_URL:
+            # One round trip: the pending marker, and how long the last start is recent.
+            pipe = _redis(settings.REDIS_URL).pipeline(transaction=False)
+            pipe.set(_pending_key(study_id), 1, nx=True, ex=PENDING_SECONDS)
+            pipe.pttl(_recent_key(study_id))
+            first, recent_ms = pipe.execute()
+            if not first:
+                return False
+            countdown = recent_ms / 1000 if recent_ms > 0 else None
+        current_app.send_task(REFRESH_TASK, args=[study_id], countdown=countdown)
         return True
     except Exception:
         logger.exception("could not enqueue %s for study %s", REFRESH_TASK, study_id)
-        refresh_pending_clear(study_id=study_id, quiet=True)
+        refresh_started(study_id=study_id, quiet=True, recent=False)
         return False
 
 
-def refresh_pending_clear(*, study_id: int, quiet: bool = False) -> None:
-    """Let the next label send a message again. The refresh task calls this before it
-    reads any label, so every label committed before the call is covered by that task."""
+def refresh_started(*, study_id: int, quiet: bool = False, recent: bool = True) -> None:
+    """Let the next label send a message again, due once this start is no longer recent.
+    The refresh task calls this before it reads any label, so every label committed
+    before the call is covered by that task."""
     if not settings.REDIS_URL:
         return
     try:
-        _redis(settings.REDIS_URL).delete(_pending_key(study_id))
+        pipe = _redis(settings.REDIS_URL).pipeline(transaction=False)
+        pipe.delete(_pending_key(study_id))
+        if recent:
+            pipe.set(_recent_key(study_id), 1, px=MIN_INTERVAL_MS)
+        pipe.execute()
     except redis.RedisError:
         if not quiet:
             raise
