@@ -24,8 +24,10 @@ PIECE = 1024
 def _escaping_needed(column: pa.Array) -> bool:
     """Whether a value holds what orjson escapes (quotes, backslashes, control
     characters): one pass over the text bytes."""
-    if not pa.types.is_string(column.type) or len(column) == 0:
-        return len(column) > 0
+    if len(column) == 0:
+        return False
+    if not pa.types.is_string(column.type):
+        return True  # not plain 32-bit offsets (large_string): orjson decides
     _, offsets, data = column.buffers()
     if data is None:
         return False
@@ -41,9 +43,8 @@ def _json_texts(values: pa.Array) -> pa.Array:
 
 def _strings(column: pa.Array) -> pa.Array:
     if pa.types.is_dictionary(column.type):
-        if len(column.dictionary) <= len(column):
-            return pc.take(_json_texts(column.dictionary), column.indices)
-        column = column.dictionary_decode()
+        used = _used(column)
+        return pc.take(_json_texts(used.dictionary), used.indices)
     if not _escaping_needed(column):
         # Nothing orjson would escape (timestamps, codes): the text in quotes.
         return pc.binary_join_element_wise('"', column, '"', "")
@@ -131,16 +132,21 @@ _REPETITIVE = 8
 _KEYED = {b"json": b"keyed"}
 
 
+def _used(column: pa.DictionaryArray) -> pa.DictionaryArray:
+    """The dictionary column, its dictionary cut to the entries its rows use where it
+    holds more than there are rows (a large stimulus set)."""
+    if len(column.dictionary) <= len(column):
+        return column
+    used = pc.unique(column.indices).drop_null()
+    return pa.DictionaryArray.from_arrays(
+        pc.index_in(column.indices, value_set=used), column.dictionary.take(used)
+    )
+
+
 def _dictionary(column: pa.Array) -> pa.DictionaryArray | None:
     """The column as a dictionary array where that saves encoding, else None."""
     if pa.types.is_dictionary(column.type):
-        if len(column.dictionary) <= len(column):
-            return column
-        # More texts than rows (a large stimulus set): only those the rows use.
-        used = pc.unique(column.indices).drop_null()
-        return pa.DictionaryArray.from_arrays(
-            pc.index_in(column.indices, value_set=used), column.dictionary.take(used)
-        )
+        return _used(column)
     t = column.type
     if not (
         pa.types.is_string(t)
