@@ -19,12 +19,12 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from annotators.models import CovariateResponse
-from collection.models import Assignment, Enrollment, PracticePair, Study
+from collection.models import Assignment, Enrollment, PracticePair, Study, Webhook
 
 M = TypeVar("M", bound=models.Model)
 
 _ENROLLMENT, _STUDY = Enrollment._meta.db_table, Study._meta.db_table
-_ASSIGNMENT = Assignment._meta.db_table
+_ASSIGNMENT, _WEBHOOK = Assignment._meta.db_table, Webhook._meta.db_table
 
 
 def locking(of: str = "") -> str:
@@ -304,6 +304,7 @@ class LabelContext:
     labels_per_annotator: int
     completion_code: str
     study_kind: str
+    webhooks_active: bool  # whether the study has an active webhook to tell of the label
     assignment: AssignmentToLabel | None
 
 
@@ -311,12 +312,16 @@ def label_context_locked(
     enrollment_id: int, assignment_id: int, now: datetime
 ) -> LabelContext | None:
     """Lock the enrollment row, then the assignment row if it belongs to the enrollment
-    (in that order, as the engine locks), in one round trip; None without the enrollment."""
+    (in that order, as the engine locks), in one round trip; None without the enrollment.
+    Whether the study has an active webhook comes along, so a study without one (most)
+    pays no query of its own for them."""
     enrollment, assignment = execute_batch(
         [
             (
                 f"SELECT e.labels_done, e.completed_at IS NOT NULL, s.labels_per_annotator, "
-                f"s.completion_code, s.kind FROM {_ENROLLMENT} e "
+                f"s.completion_code, s.kind, EXISTS (SELECT 1 FROM {_WEBHOOK} w "
+                "WHERE w.study_id = e.study_id AND w.active) "
+                f"FROM {_ENROLLMENT} e "
                 f"JOIN {_STUDY} s ON s.id = e.study_id WHERE e.id = %s" + locking(of="e"),
                 [enrollment_id],
             ),
@@ -330,7 +335,7 @@ def label_context_locked(
     )
     if not enrollment:
         return None
-    labels_done, completed, labels_per_annotator, completion_code, study_kind = enrollment[0]
+    labels_done, completed, labels_per_annotator, completion_code, study_kind, hooks = enrollment[0]
     found = None
     if assignment:
         study_id, state, expired, treated_on_left, design_name, cell, stratum, stimulus_id = (
@@ -352,5 +357,6 @@ def label_context_locked(
         labels_per_annotator=labels_per_annotator,
         completion_code=completion_code,
         study_kind=study_kind,
+        webhooks_active=bool(hooks),
         assignment=found,
     )

@@ -31,6 +31,9 @@ class LabelResult:
     labels_done: int  # the enrollment's labels, this one included
     labels_total: int  # the study's labels per annotator
     completion_code: str | None  # the annotator's code once the quota is met
+    # Whether the study had an active webhook as the label was stored (read in the same
+    # round trip as the locks); a replay tells nobody again.
+    webhooks_active: bool = False
 
 
 def _outcome(choice: str, treated_on_left: bool) -> float:
@@ -118,7 +121,7 @@ def label_submit(
         row=row,
     )
     label = result.label
-    if not result.replayed and isinstance(label, Label):
+    if result.webhooks_active and not result.replayed and isinstance(label, Label):
         webhooks_emit(
             study_id=label.study_id,
             event=Webhook.Event.LABEL_CREATED,
@@ -216,6 +219,7 @@ def judgement_store(
         )
         if completed
         else None,
+        webhooks_active=context.webhooks_active,
     )
 
 

@@ -12,6 +12,14 @@ Printed: labels/s, wrk's latency percentiles, the server-side p50/p99 of each en
 lag (newest label id minus the estimates' watermark) sampled every second during the load
 and how long it took to reach 0 after; then the same wrk on a bare DRF one-row insert and
 the loop's requests/s as a share of it.
+
+With ``--label-studio PYTHON`` (the python of a virtualenv with label-studio and gunicorn
+installed; tests/benchmarks/label_studio.py says how), Label Studio is then served the
+same way (same workers and threads, its own PostgreSQL, as many tasks as the study has
+stimuli, with the same texts) and driven by the same wrk at the same concurrency: its
+labelling loop (next task, then an annotation) and a stream of annotations alone, the most
+labels it can take in; printed are its labels/s and the loop's labels/s as a multiple of
+each.
 """
 
 import argparse
@@ -28,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.label_studio import LabelStudio  # noqa: E402
 from tests.faults.annotators import Annotator, Tally  # noqa: E402
 from tests.faults.cluster import Deployment  # noqa: E402
 
@@ -99,6 +108,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--annotators", type=int, default=64)
     parser.add_argument("--pool", type=int, default=20_000, help="stimuli in the study")
+    parser.add_argument("--label-studio", metavar="PYTHON", help="compare with Label Studio")
     args = parser.parse_args()
     workers = str(2 * os.cpu_count() + 1)  # deploy/gunicorn.conf.py's default
     deployment = Deployment(
@@ -135,8 +145,15 @@ def main() -> None:
         bare = _wrk(
             base + "/bench/insert/", "bare_insert.lua", args.annotators, args.seconds / 2, {}
         )
+        texts = deployment.sql(
+            "SELECT p.text, c.text, t.text FROM interventions_stimulus s "
+            "JOIN interventions_prompt p ON p.id = s.prompt_id "
+            "JOIN interventions_response c ON c.id = s.control_id "
+            "JOIN interventions_response t ON t.id = s.treated_id LIMIT 1"
+        )[0]
     finally:
         deployment.close()
+    rival = _label_studio(args, texts, workers) if args.label_studio else {}
     per_route: dict[str, list[int]] = {"next": [], "labels": []}
     statuses: dict[str, int] = {}
     for line in lines:
@@ -172,6 +189,47 @@ def main() -> None:
     print(f"bare one-row insert:   {bare['rps']:.0f} requests/s")
     if bare["rps"]:
         print(f"loop / bare insert:    {loop['rps'] / bare['rps']:.2f}")
+    for mode, figures in rival.items():
+        rate = figures["labels_per_s"]
+        print(
+            f"Label Studio {mode:<12}{rate:.1f} labels/s (wrk p50 {figures.get('p50_ms', 0):.0f} "
+            f"ms, p99 {figures.get('p99_ms', 0):.0f} ms, non-2xx {figures['non_2xx']}); "
+            f"the loop's labels/s is {stored / elapsed / rate:.1f}x"
+            if rate
+            else f"Label Studio {mode}: no labels stored"
+        )
+
+
+def _label_studio(args: argparse.Namespace, texts: tuple, workers: str) -> dict[str, dict]:
+    """Label Studio's labels/s under the same wrk: annotations alone, then its loop."""
+    studio = LabelStudio(
+        args.label_studio,
+        annotators=args.annotators,
+        texts=texts,
+        tasks=args.pool,
+        workers=workers,
+        threads="4",
+    )
+    figures: dict[str, dict] = {}
+    try:
+        tokens = studio.tokens_file()
+        env = {"TOKENS": str(tokens), "PROJECT": str(studio.project)}
+        env |= {"THREADS": str(args.annotators), "FIRST_TASK": str(studio.first_task)}
+        for mode in ("annotations", "loop"):
+            before = studio.annotations()
+            started = time.monotonic()
+            run = _wrk(
+                studio.base,
+                "label_studio.lua",
+                args.annotators,
+                args.seconds / 2,
+                {**env, "MODE": mode},
+            )
+            run["labels_per_s"] = (studio.annotations() - before) / (time.monotonic() - started)
+            figures[mode] = run
+    finally:
+        studio.close()
+    return figures
 
 
 if __name__ == "__main__":

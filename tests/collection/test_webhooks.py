@@ -84,6 +84,26 @@ def test_a_label_reaches_the_receiver_signed(stimulus_set, receiver):
 
 
 @pytest.mark.django_db
+def test_a_webhook_added_or_switched_off_mid_study_counts_from_the_next_label(stimulus_set):
+    # Whether a study has an active webhook is read with each label's locks, never
+    # remembered: the label after a change sees it.
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2, min_annotators=3)
+    label_study(study, annotators=1, rng=np.random.default_rng(2))
+    assert not WebhookDelivery.objects.exists()
+    hook = Webhook.objects.create(study=study, url="http://127.0.0.1:9/", events=["label.created"])
+    label_study(study, annotators=1, rng=np.random.default_rng(3))
+    told = list(WebhookDelivery.objects.values_list("payload__data__label_id", flat=True))
+    assert sorted(told) == list(
+        Label.objects.filter(study=study).order_by("pk")[2:].values_list("pk", flat=True)
+    )
+    hook.active = False
+    hook.save()
+    label_study(study, annotators=1, rng=np.random.default_rng(4))
+    assert Label.objects.filter(study=study).count() == 6
+    assert WebhookDelivery.objects.count() == 2
+
+
+@pytest.mark.django_db
 def test_only_the_events_asked_for_are_sent(stimulus_set, receiver):
     study = study_make(stimulus_set=stimulus_set, labels_per_annotator=3, min_annotators=2)
     Webhook.objects.create(study=study, url=receiver.url, events=["estimate.updated"])
