@@ -29,7 +29,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import cache
 
 import redis
 from django.conf import settings
@@ -38,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analysis.models import RefreshLease
+from config.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +51,8 @@ _RENEW = (
 )
 
 
-@cache
 def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+    return redis_client(settings.REDIS_URL, timeout=5)
 
 
 def _key(study_id: int) -> str:

@@ -21,11 +21,12 @@ of a second.
 """
 
 import logging
-from functools import cache
 
 import redis
 from celery import current_app
 from django.conf import settings
+
+from config.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +35,8 @@ PENDING_SECONDS = 30
 MIN_INTERVAL_MS = 250
 
 
-@cache
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    return redis_client(url, timeout=2)
 
 
 def _pending_key(study_id: int) -> str:

@@ -1,10 +1,11 @@
 """Rate limits for the annotator side: new sessions per client address, labels per
-enrollment, both DRF throttles (sliding windows in the cache: Redis in production, per
-process on the embedded defaults). A cache outage lets requests through rather than
-refusing participants."""
+enrollment, both DRF throttles with sliding windows: in Redis in production (a sorted set
+per client, checked in one round trip on every label), in the per-process cache on the
+embedded defaults. An outage lets requests through rather than refusing participants."""
 
 import logging
 import math
+import secrets
 from collections.abc import Callable
 from functools import wraps
 
@@ -14,17 +15,50 @@ from django.shortcuts import render
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.client_address import client_address
+from config.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
 
 class _OpenOnCacheFailure(SimpleRateThrottle):
+    retry_after: float | None = None
+
     def allow_request(self, request, view) -> bool:
         try:
+            if settings.REDIS_URL:
+                return self._allow_in_redis(request, view)
             return super().allow_request(request, view)
         except Exception:  # noqa: BLE001 - any cache failure: let the request through
             logger.warning("%s throttle: cache unavailable, not limiting", self.scope)
             return True
+
+    def _allow_in_redis(self, request, view) -> bool:
+        # DRF's window is a list read and rewritten whole (two round trips, and two
+        # requests at once may both pass); a sorted set of request times is trimmed,
+        # added to and counted in one atomic round trip.
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        now = self.timer()
+        member = f"{now!r}:{secrets.token_hex(4)}"
+        client = redis_client(settings.REDIS_URL, timeout=2)
+        pipe = client.pipeline(transaction=True)
+        pipe.zremrangebyscore(key, "-inf", now - self.duration)
+        pipe.zadd(key, {member: now})
+        pipe.zcard(key)
+        pipe.zrange(key, 0, 0, withscores=True)
+        pipe.expire(key, math.ceil(self.duration))
+        _, _, count, oldest, _ = pipe.execute()
+        if count <= self.num_requests:
+            return True
+        client.zrem(key, member)  # a refused request does not use up the window
+        self.retry_after = max(0.0, self.duration - (now - oldest[0][1]))
+        return False
+
+    def wait(self) -> float | None:
+        return self.retry_after if self.retry_after is not None else super().wait()
 
 
 class EntryRateThrottle(_OpenOnCacheFailure):

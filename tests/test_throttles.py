@@ -1,6 +1,9 @@
 """Rate limits answer 429 with Retry-After and change nothing: new annotator sessions per
 client address, labels per enrollment, and the admin's sign-in lockout."""
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -8,8 +11,11 @@ from django.test import Client
 from django.urls import reverse
 
 from collection.models import Enrollment, Label
+from collection.throttles import EnrollmentRateThrottle
+from config.redis_client import redis_client
 from tests.collection.test_api import _body, _enrolled_client, _label, _next
 from tests.factories import study_make
+from tests.services import HOW_TO_RUN_SERVICES, redis_reachable, require
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +63,35 @@ def test_labels_per_enrollment_are_limited_and_the_refused_one_is_not_stored(
     other = _enrolled_client(study)
     pair = _next(other, study).json()["pair"]
     assert _label(other, study, _body(pair["assignment_id"])).status_code == 201
+
+
+def test_labels_sent_at_once_never_pass_the_limit_together_and_the_refused_do_not_count(
+    settings,
+):
+    require(redis_reachable(), "Redis", HOW_TO_RUN_SERVICES)
+    settings.LABEL_RATE = "5/min"
+    request = SimpleNamespace(user=SimpleNamespace(enrollment_id=424242))
+    start = threading.Barrier(20)
+    answers: list[bool] = []
+    waits: list[float | None] = []
+
+    def submit() -> None:
+        throttle = EnrollmentRateThrottle()
+        start.wait()
+        allowed = throttle.allow_request(request, None)
+        answers.append(allowed)
+        if not allowed:
+            waits.append(throttle.wait())
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count(True) == 5
+    assert all(w is not None and 0 < w <= 60 for w in waits) and len(waits) == 15
+    key = EnrollmentRateThrottle().get_cache_key(request, None)
+    assert redis_client(settings.REDIS_URL, timeout=2).zcard(key) == 5
 
 
 @pytest.mark.django_db
