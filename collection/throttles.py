@@ -7,17 +7,43 @@ import logging
 import math
 import secrets
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 
+import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from redis.commands.core import AsyncScript, Script
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.client_address import client_address
 from config.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
+
+
+# Allowed: 0, the request counted. Refused: the seconds until the oldest request leaves the
+# window, as a string (a Lua number would be cut to an integer); a refused request is not
+# counted. Redis's clock, not the web host's: requests are timed in the order the script
+# runs them, whichever host sent them.
+_WINDOW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local window, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return tostring(window - (now - tonumber(oldest[2])))
+"""
+
+
+@cache
+def _window(client: redis.Redis) -> AsyncScript | Script:
+    return client.register_script(_WINDOW)
 
 
 class _OpenOnCacheFailure(SimpleRateThrottle):
@@ -34,27 +60,20 @@ class _OpenOnCacheFailure(SimpleRateThrottle):
 
     def _allow_in_redis(self, request, view) -> bool:
         # DRF's window is a list read and rewritten whole (two round trips, and two
-        # requests at once may both pass); a sorted set of request times is trimmed,
-        # added to and counted in one atomic round trip.
+        # requests at once may both pass); here a sorted set of request times is trimmed,
+        # counted and added to by one script, atomically, in one round trip.
         if self.rate is None:
             return True
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        now = self.timer()
-        member = f"{now!r}:{secrets.token_hex(4)}"
-        client = redis_client(settings.REDIS_URL, timeout=2)
-        pipe = client.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, "-inf", now - self.duration)
-        pipe.zadd(key, {member: now})
-        pipe.zcard(key)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.expire(key, math.ceil(self.duration))
-        _, _, count, oldest, _ = pipe.execute()
-        if count <= self.num_requests:
+        member = secrets.token_hex(8)
+        window = _window(redis_client(settings.REDIS_URL, timeout=2))
+        arguments = [self.duration, self.num_requests, member, math.ceil(self.duration)]
+        wait = window(keys=[key], args=arguments)
+        if wait == 0:
             return True
-        client.zrem(key, member)  # a refused request does not use up the window
-        self.retry_after = max(0.0, self.duration - (now - oldest[0][1]))
+        self.retry_after = max(0.0, float(wait))
         return False
 
     def wait(self) -> float | None:
