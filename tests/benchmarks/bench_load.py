@@ -10,7 +10,8 @@ does: POST next once, then POST label after label, each answer carrying the next
 Printed: labels/s, wrk's latency percentiles, the server-side p50/p99 of each endpoint
 (gunicorn's access log), errors and connections closed without a response, the refresh
 lag (newest label id minus the estimates' watermark) sampled every second during the load
-and how long it took to reach 0 after; then the same wrk on a bare DRF one-row insert and
+and how long it took to reach 0 after, and the CPU each label cost the web workers,
+PostgreSQL and the refresh worker (from /proc); then the same wrk on a bare DRF one-row insert and
 the loop's requests/s as a share of it.
 
 With ``--label-studio PYTHON`` (the python of a virtualenv with label-studio and gunicorn
@@ -71,11 +72,75 @@ def _pool(deployment: Deployment, size: int) -> None:
     )
 
 
-def _wrk(base: str, script: str, threads: int, seconds: float, env: dict) -> dict:
+class CpuMeter:
+    """CPU seconds used by the processes of each kind on this machine (from /proc): the
+    web workers, PostgreSQL's processes, the Celery worker. Sampled every second, so a
+    process that exits meanwhile (a database connection recycled after CONN_MAX_AGE)
+    still counts what it used up to its last sample."""
+
+    KINDS = ("gunicorn", "postgres", "celery worker")
+
+    def __init__(self) -> None:
+        self.first: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        for pid, (_, used) in self._read().items():
+            self.first[pid] = used
+
+    @staticmethod
+    def _read() -> dict[int, tuple[str, float]]:
+        tick = os.sysconf("SC_CLK_TCK")
+        seen = {}
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    command = f.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if "gunicorn" in command:
+                kind = "gunicorn"
+            elif command.startswith(("postgres", "/usr/lib/postgresql")):
+                kind = "postgres"
+            elif "celery" in command and " worker" in command:
+                kind = "celery worker"
+            else:
+                continue
+            seen[int(pid)] = (kind, (int(fields[11]) + int(fields[12])) / tick)
+        return seen
+
+    def sample(self) -> None:
+        self.last.update(self._read())
+
+    def per(self, n: float) -> str:
+        """Milliseconds of each kind per unit of work (n units since the meter started)."""
+        self.sample()
+        used = dict.fromkeys(self.KINDS, 0.0)
+        for pid, (kind, seconds) in self.last.items():
+            used[kind] += seconds - self.first.get(pid, 0.0)
+        return ", ".join(f"{k} {1000 * v / max(n, 1):.1f}" for k, v in used.items())
+
+
+def _wrk(
+    base: str, script: str, threads: int, seconds: float, env: dict, meter: CpuMeter | None = None
+) -> dict:
+    """Run wrk, sampling ``meter`` every second while it runs."""
     command = ["wrk", f"-t{threads}", f"-c{threads}", f"-d{int(seconds)}s", "--latency"]
     command += ["--timeout", "30s", "-s", str(WRK / script), base]
-    out = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
-    text = out.stdout + out.stderr
+    run = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+    while True:
+        try:
+            text = run.communicate(timeout=1.0)[0]
+            break
+        except subprocess.TimeoutExpired:
+            if meter is not None:
+                meter.sample()
     figures: dict = {"raw": text}
     rate = re.search(r"Requests/sec:\s+([\d.]+)", text)
     figures["rps"] = float(rate.group(1)) if rate else 0.0
@@ -130,21 +195,30 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         before, first_line = _labels(deployment), len(web.lines)
+        meter = CpuMeter()
         sampler.start()
         env = {"ANNOTATORS": str(annotators), "THREADS": str(args.annotators), "SLUG": SLUG}
         started = time.monotonic()
-        loop = _wrk(base, "label_loop.lua", args.annotators, args.seconds, env)
+        loop = _wrk(base, "label_loop.lua", args.annotators, args.seconds, env, meter)
         elapsed = time.monotonic() - started
         stop.set()
         stored = _labels(deployment) - before
+        cpu_loop = meter.per(stored)
         lines = web.lines[first_line:]
         caught_up = time.monotonic()
         while _lag(deployment) > 0 and time.monotonic() - caught_up < 120:
             time.sleep(0.2)
         catch_up = time.monotonic() - caught_up
+        bare_meter = CpuMeter()
         bare = _wrk(
-            base + "/bench/insert/", "bare_insert.lua", args.annotators, args.seconds / 2, {}
+            base + "/bench/insert/",
+            "bare_insert.lua",
+            args.annotators,
+            args.seconds / 2,
+            {},
+            bare_meter,
         )
+        cpu_bare = bare_meter.per(bare["rps"] * args.seconds / 2)
         texts = deployment.sql(
             "SELECT p.text, c.text, t.text FROM interventions_stimulus s "
             "JOIN interventions_prompt p ON p.id = s.prompt_id "
@@ -186,7 +260,9 @@ def main() -> None:
             f"  refresh lag (labels) median {statistics.median(lags):.0f}, max {max(lags)} during "
             f"the load; 0 again {catch_up:.1f} s after it"
         )
+    print(f"  CPU ms per label     {cpu_loop}")
     print(f"bare one-row insert:   {bare['rps']:.0f} requests/s")
+    print(f"  CPU ms per request   {cpu_bare}")
     if bare["rps"]:
         print(f"loop / bare insert:    {loop['rps'] / bare['rps']:.2f}")
     for mode, figures in rival.items():
