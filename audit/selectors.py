@@ -3,8 +3,9 @@
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
-from django.db.models import Max, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from analysis.sentences import treated_phrase
 from audit.models import AuditResult, RewardModel
@@ -71,23 +72,20 @@ class ModelAudit:
 
 
 def audits_latest(*, study: Study) -> list[ModelAudit]:
-    """The newest audit run of each reward model on the study."""
-    runs = (
-        AuditResult.objects.filter(study=study)
-        .values("reward_model_id")
-        .annotate(last=Max("run"))
-        .order_by("reward_model_id")
+    """The newest audit run of each reward model on the study, in one query."""
+    newest = (
+        AuditResult.objects.filter(study=study, reward_model=OuterRef("reward_model"))
+        .order_by("-run")
+        .values("run")[:1]
+    )
+    results = (
+        AuditResult.objects.filter(study=study, run=Subquery(newest))
+        .select_related("intervention", "reward_model")
+        .order_by("reward_model_id", "intervention__name")
     )
     audits = []
-    for r in runs:
-        results = (
-            AuditResult.objects.filter(
-                study=study, reward_model_id=r["reward_model_id"], run=r["last"]
-            )
-            .select_related("intervention", "reward_model")
-            .order_by("intervention__name")
-        )
-        rows = [AuditRow(x) for x in results]
-        if rows:
-            audits.append(ModelAudit(rows[0].result.reward_model, r["last"], rows))
+    for _, rows in groupby((AuditRow(x) for x in results), key=lambda r: r.result.reward_model_id):
+        chosen = list(rows)
+        first = chosen[0].result
+        audits.append(ModelAudit(first.reward_model, first.run, chosen))
     return audits

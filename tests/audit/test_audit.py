@@ -221,3 +221,29 @@ def test_the_page_shows_readers_the_audit_lets_editors_run_one_and_hides_it_from
     response = client.post(page, {"reward_model": theirs.pk, "scores": io.BytesIO(upload)})
     assert response.status_code == 400
     assert not RewardScore.objects.filter(reward_model=theirs).exists()
+
+
+@pytest.mark.django_db
+def test_the_page_shows_each_models_newest_run_read_in_one_query(
+    study, owner, django_assert_num_queries
+):
+    sheet = _sheet(study)
+    models = []
+    for name, sign in (("longer", 1), ("shorter", -1)):
+        model = _scores_model(owner, name)
+        rows = [
+            {"stimulus": r["stimulus"], "side": r["side"], "score": sign * len(r["response"])}
+            for r in sheet
+        ]
+        scores_import(reward_model=model, study=study, lines=_lines(rows))
+        models.append(model)
+    for model in (models[0], models[1], models[0]):  # the first model audited twice
+        audit_run(reward_model=model, study=study)
+    with django_assert_num_queries(1):
+        audits = audits_latest(study=study)
+    assert [(a.reward_model.pk, a.run) for a in audits] == [(models[0].pk, 2), (models[1].pk, 1)]
+    for audit in audits:
+        assert {r.result.run for r in audit.rows} == {audit.run}
+        assert {r.result.reward_model_id for r in audit.rows} == {audit.reward_model.pk}
+    assert [r.result.point for r in audits[0].rows] == [0.5]
+    assert [r.result.point for r in audits[1].rows] == [-0.5]
