@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from redis.commands.core import AsyncScript, Script
+from redis.commands.core import Script
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.client_address import client_address
@@ -42,8 +42,8 @@ return tostring(window - (now - tonumber(oldest[2])))
 
 
 @cache
-def _window(client: redis.Redis) -> AsyncScript | Script:
-    return client.register_script(_WINDOW)
+def _window(client: redis.Redis) -> Script:
+    return Script(client, _WINDOW)
 
 
 class _OpenOnCacheFailure(SimpleRateThrottle):
