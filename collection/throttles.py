@@ -46,12 +46,22 @@ def _window(client: redis.Redis) -> Script:
     return Script(client, _WINDOW)
 
 
+_REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+
+
+def _cache_redis() -> redis.Redis:
+    # The counters live where the cache lives (CACHES["default"]), with its timeouts.
+    cache = settings.CACHES["default"]
+    timeout = cache.get("OPTIONS", {}).get("socket_timeout", 2)
+    return redis_client(cache["LOCATION"], timeout=timeout)
+
+
 class _OpenOnCacheFailure(SimpleRateThrottle):
     retry_after: float | None = None
 
     def allow_request(self, request, view) -> bool:
         try:
-            if settings.REDIS_URL:
+            if settings.CACHES["default"]["BACKEND"] == _REDIS_CACHE:
                 return self._allow_in_redis(request, view)
             return super().allow_request(request, view)
         except Exception:  # noqa: BLE001 - any cache failure: let the request through
@@ -68,7 +78,7 @@ class _OpenOnCacheFailure(SimpleRateThrottle):
         if key is None:
             return True
         member = secrets.token_hex(8)
-        window = _window(redis_client(settings.REDIS_URL, timeout=2))
+        window = _window(_cache_redis())
         arguments = [self.duration, self.num_requests, member, math.ceil(self.duration)]
         wait = window(keys=[key], args=arguments)
         if wait == 0:
