@@ -18,7 +18,9 @@ class RefreshRun(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="refresh_runs")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     trigger = models.CharField(
-        max_length=20, default="label", help_text="What asked for it: label, sweep or schedule."
+        max_length=20,
+        default="label",
+        help_text="What asked for it: label, sweep, worker-start or schedule.",
     )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()

@@ -394,12 +394,13 @@ def studies_rebuild(*, trigger: str = "schedule") -> list[RefreshRun]:
     return runs
 
 
-def refresh_sweep(*, min_age_seconds: float = 30) -> list[int]:
+def refresh_sweep(*, min_age_seconds: float = 30, trigger: str = "sweep") -> list[int]:
     """Enqueue a refresh for every study with labels older than ``min_age_seconds`` that
     its sums do not cover yet (their refresh was missed: the broker was down at commit, or
     the worker died), and for every study with a pending label that has committed since.
     The younger ones are left to the refresh their own commit enqueued. Sending needs no
-    lease: a study whose lease a dead worker held gets through once it expires."""
+    lease: a study whose lease a dead worker held gets through once it expires. The
+    refreshes are logged with ``trigger`` (beat's sweep, or a worker's start)."""
     cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
     past_watermark = (
         Study.objects.annotate(covered=Coalesce(F("refresh_state__watermark"), Value(0)))
@@ -409,9 +410,11 @@ def refresh_sweep(*, min_age_seconds: float = 30) -> list[int]:
     )
     missed = sorted({*past_watermark, *studies_with_pending_labels()})
     for study_id in missed:
-        current_app.send_task(REFRESH_TASK, args=[study_id], kwargs={"trigger": "sweep"})
+        current_app.send_task(REFRESH_TASK, args=[study_id], kwargs={"trigger": trigger})
     if missed:
-        logger.warning("refresh sweep: studies %s had labels no refresh covered", missed)
+        logger.warning(
+            "refresh sweep (%s): studies %s had labels no refresh covered", trigger, missed
+        )
     return missed
 
 

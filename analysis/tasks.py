@@ -3,6 +3,8 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
+from django.db import connection
 
 from analysis.coalesce import queued_clear
 from analysis.exports import export_build_with_estimates
@@ -36,6 +38,22 @@ def refresh_study(self, study_id: int, trigger: str = "label", queued: bool = Fa
         return "gave-up"
     kwargs = {"trigger": trigger, "queued": True}
     raise self.retry(countdown=busy_countdown(self.request.retries), kwargs=kwargs)
+
+
+@worker_ready.connect
+def catch_up_on_start(**_kwargs) -> None:
+    """A worker that starts, or restarts after a crash, asks at once for a refresh of every
+    study whose labels no refresh covers. A killed worker can take with it a message it had
+    already taken off the broker (seen in CI: the message sent while its refresh hung never
+    reached the next worker); it comes back only after the visibility timeout, and the
+    label that sent it set the study's pending marker, so nothing else would ask for a
+    refresh before the minute sweep."""
+    try:
+        refresh_sweep(min_age_seconds=0, trigger="worker-start")
+    except Exception:  # noqa: BLE001 - a database or broker outage: the beat sweep covers it
+        logger.exception("worker start: the refresh sweep failed; the beat sweep will cover it")
+    finally:
+        connection.close()  # the pool's later children must not inherit it
 
 
 @shared_task(name="analysis.refresh_sweep", acks_late=True)

@@ -14,7 +14,9 @@ from django.utils import timezone
 from analysis.models import AnnotatorSums, Estimate, RefreshRun, RefreshState
 from analysis.services import study_refresh
 from collection.models import Assignment, Label, Study, Webhook, WebhookDelivery
+from collection.refresh import PENDING_SECONDS, _pending_key
 from collection.services import assignment_next
+from config.redis_client import redis_client
 from interventions.models import Stimulus
 from tests.analysis.helpers import from_scratch, label_study
 from tests.collection.helpers import submit
@@ -71,15 +73,26 @@ def _study_with_an_overdue_assignment() -> Callable[[], bool]:
 
 
 def _study_whose_refresh_was_missed() -> Callable[[], bool]:
-    """Labels old enough for the sweep whose refresh messages never ran (the worker starts
-    with --purge, as if the broker had lost them)."""
-    study = study_make(labels_per_annotator=6)
-    label_study(study, annotators=3, rng=np.random.default_rng(3))
-    Label.objects.filter(study=study).update(created_at=timezone.now() - timedelta(minutes=5))
-    newest = Label.objects.filter(study=study).latest("pk").pk
+    """Labels old enough for the sweep whose refresh never ran. They are made once the
+    worker runs (a starting worker catches up on what it finds: that is another test's),
+    under the pending marker that a lost refresh message leaves behind, so that none of
+    them sends a message of its own."""
+    made: dict[str, int] = {}
+
+    def make() -> None:
+        study = study_make(labels_per_annotator=6)
+        lost = redis_client(settings.REDIS_URL, timeout=2)
+        lost.set(_pending_key(study.pk), 1, ex=PENDING_SECONDS)
+        label_study(study, annotators=3, rng=np.random.default_rng(3))
+        Label.objects.filter(study=study).update(created_at=timezone.now() - timedelta(minutes=5))
+        made["study"] = study.pk
+        made["newest"] = Label.objects.filter(study=study).latest("pk").pk
 
     def folded() -> bool:
-        swept = RefreshRun.objects.filter(study=study, trigger="sweep", watermark_to=newest)
+        if not made:
+            make()
+        study = Study.objects.get(pk=made["study"])
+        swept = RefreshRun.objects.filter(study=study, trigger="sweep", watermark_to=made["newest"])
         if not swept.exists():
             return False
         return _estimate_is_from_scratch(study)

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from analysis.coalesce import LEASE_SECONDS, QUEUED_SECONDS, lease_holder
-from analysis.models import Estimate, RefreshState
+from analysis.models import Estimate, RefreshRun, RefreshState
 from analysis.tasks import BUSY_RETRY_MAX_SECONDS
 from collection.models import Label
 from tests.analysis.helpers import from_scratch, label_study
@@ -89,4 +89,21 @@ def test_a_killed_worker_frees_the_study_within_the_lease(transactional_db, run)
         assert elapsed < max(LEASE_SECONDS, QUEUED_SECONDS) + 2 * BUSY_RETRY_MAX_SECONDS
     finally:
         process_stop(second)
+        connection.close()
+
+
+def test_a_starting_worker_refreshes_studies_whose_labels_no_message_covers(transactional_db):
+    # The labels' refresh messages are purged as the worker starts, as a killed worker takes
+    # with it a message it had already taken off the broker: the worker's start alone must
+    # bring the estimate up to every label.
+    study = study_make(stimulus_set=stimulus_set_make(prompts=12), labels_per_annotator=6)
+    label_study(study, annotators=3, rng=np.random.default_rng(30))
+    assert not Estimate.objects.filter(study=study).exists()
+    worker = worker_start(purge=True)
+    try:
+        assert eventually(lambda: _estimate_is_from_scratch(study), timeout=30), worker.log()
+        assert worker.count("refresh sweep (worker-start): studies") == 1
+        assert RefreshRun.objects.filter(study=study, trigger="worker-start").exists()
+    finally:
+        process_stop(worker)
         connection.close()
