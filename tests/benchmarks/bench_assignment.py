@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.benchmarks.proc_cpu import TICK, cpu_ticks  # noqa: E402
+
 # --- The WSGI app gunicorn serves: the project's URLs plus the bare endpoint -------------
 
 if __name__ != "__main__":
@@ -224,7 +226,6 @@ class ServerCPU:
 
     def __init__(self, gunicorn_pid: int, admin_url: str, db_name: str):
         self.gunicorn_pid, self.admin_url, self.db_name = gunicorn_pid, admin_url, db_name
-        self.tick = os.sysconf("SC_CLK_TCK")
 
     def _pids(self) -> list[int]:
         import psycopg
@@ -239,19 +240,13 @@ class ServerCPU:
 
     def snapshot(self) -> dict[tuple[int, int], int]:
         """(pid, start time) -> CPU ticks (user + system) so far."""
-        ticks = {}
-        for pid in self._pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue  # ended since it was listed
-            ticks[(pid, int(fields[19]))] = int(fields[11]) + int(fields[12])
-        return ticks
+        read = (cpu_ticks(pid) for pid in self._pids())
+        return dict(r for r in read if r is not None)  # None: ended since it was listed
 
     def seconds(self, before: dict, after: dict) -> float:
         """CPU used between two snapshots by the processes alive at the second (one that
         ended in between loses its last moments: a slight undercount)."""
-        return sum(t - before.get(key, 0) for key, t in after.items()) / self.tick
+        return sum(t - before.get(key, 0) for key, t in after.items()) / TICK
 
 
 async def _load(

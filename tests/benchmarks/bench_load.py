@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchmarks.label_studio import LabelStudio  # noqa: E402
+from tests.benchmarks.proc_cpu import TICK, cpu_ticks  # noqa: E402
 from tests.faults.annotators import Annotator, Tally  # noqa: E402
 from tests.faults.cluster import Deployment  # noqa: E402
 
@@ -81,33 +82,32 @@ class CpuMeter:
     KINDS = ("gunicorn", "postgres", "celery worker")
 
     def __init__(self) -> None:
-        self.first: dict[int, float] = {}
-        self.last: dict[int, tuple[str, float]] = {}
-        for pid, (_, used) in self._read().items():
-            self.first[pid] = used
+        self.first = {key: ticks for key, (_, ticks) in self._read().items()}
+        self.last: dict[tuple[int, int], tuple[str, int]] = {}
+
+    @classmethod
+    def _read(cls) -> dict[tuple[int, int], tuple[str, int]]:
+        seen = {}
+        for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+            kind, read = cls._kind(pid), cpu_ticks(pid)
+            if kind and read:
+                seen[read[0]] = (kind, read[1])
+        return seen
 
     @staticmethod
-    def _read() -> dict[int, tuple[str, float]]:
-        tick = os.sysconf("SC_CLK_TCK")
-        seen = {}
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    command = f.read().replace(b"\0", b" ").decode(errors="replace")
-                with open(f"/proc/{pid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:  # gone meanwhile
-                continue
-            if "gunicorn" in command:
-                kind = "gunicorn"
-            elif command.startswith(("postgres", "/usr/lib/postgresql")):
-                kind = "postgres"
-            elif "celery" in command and " worker" in command:
-                kind = "celery worker"
-            else:
-                continue
-            seen[int(pid)] = (kind, (int(fields[11]) + int(fields[12])) / tick)
-        return seen
+    def _kind(pid: int) -> str | None:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            return None
+        if "gunicorn" in command:
+            return "gunicorn"
+        if command.startswith(("postgres", "/usr/lib/postgresql")):
+            return "postgres"
+        if "celery" in command and " worker" in command:
+            return "celery worker"
+        return None
 
     def sample(self) -> None:
         self.last.update(self._read())
@@ -116,8 +116,8 @@ class CpuMeter:
         """Milliseconds of each kind per unit of work (n units since the meter started)."""
         self.sample()
         used = dict.fromkeys(self.KINDS, 0.0)
-        for pid, (kind, seconds) in self.last.items():
-            used[kind] += seconds - self.first.get(pid, 0.0)
+        for key, (kind, ticks) in self.last.items():
+            used[kind] += (ticks - self.first.get(key, 0)) / TICK
         return ", ".join(f"{k} {1000 * v / max(n, 1):.1f}" for k, v in used.items())
 
 
