@@ -3,10 +3,10 @@
 import math
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Sum
 
 from annotators.models import Annotator, CovariateResponse
+from collection.engine_sql import execute_batch
 from collection.models import Assignment, CellTally, Enrollment, Label, Study
 from collection.recruitment import completion_code_for, exit_site, exit_url
 from interventions.models import Prompt, Response, Stimulus
@@ -72,15 +72,18 @@ class PairTexts:
 def pair_texts(*, assignment: Assignment) -> PairTexts:
     """The prompt and both responses of an assignment, in the order shown, in one joined
     read. Nothing in it says which side is treated."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT p.text, c.text, t.text FROM {Stimulus._meta.db_table} s "
-            f"JOIN {Prompt._meta.db_table} p ON p.id = s.prompt_id "
-            f"JOIN {Response._meta.db_table} c ON c.id = s.control_id "
-            f"JOIN {Response._meta.db_table} t ON t.id = s.treated_id WHERE s.id = %s",
-            [assignment.stimulus_id],
-        )
-        prompt, control, treated = cursor.fetchone()
+    # Through the hot path's executor: run on every pair served, the read is prepared.
+    ((prompt, control, treated),) = execute_batch(
+        [
+            (
+                f"SELECT p.text, c.text, t.text FROM {Stimulus._meta.db_table} s "
+                f"JOIN {Prompt._meta.db_table} p ON p.id = s.prompt_id "
+                f"JOIN {Response._meta.db_table} c ON c.id = s.control_id "
+                f"JOIN {Response._meta.db_table} t ON t.id = s.treated_id WHERE s.id = %s",
+                [assignment.stimulus_id],
+            )
+        ]
+    )[0]
     if assignment.treated_on_left:
         return PairTexts(prompt=prompt, left=treated, right=control)
     return PairTexts(prompt=prompt, left=control, right=treated)
