@@ -100,3 +100,38 @@ def test_prepared_statements_can_be_switched_off(settings):
     connection.close()
     assert execute_batch(BATCH) == [[(42,)], [(1,)], []]
     assert _ours() == {}
+
+
+def test_every_statement_of_a_label_and_the_next_draw_runs_prepared():
+    """The hot path's own statements: none falls back to being planned on every run (a
+    parameter type missing from the declared ones would)."""
+    from collection.selectors import pair_texts
+    from collection.services import assignment_next
+    from tests.collection.helpers import submit
+    from tests.factories import enrollment_make, stimulus_set_make, study_make
+
+    study = study_make(stimulus_set=stimulus_set_make(prompts=6))
+    enrollment = enrollment_make(study)
+    connection.close()
+    assignment = assignment_next(enrollment_id=enrollment.pk).assignment
+    assert assignment is not None
+    for _ in range(3):
+        pair_texts(assignment=assignment)
+        submit(enrollment, assignment, rationale="why", time_on_task_ms=900)
+        assignment = assignment_next(enrollment_id=enrollment.pk).assignment
+        assert assignment is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name LIKE 'counterpoint%%'"
+        )
+        ran = [row[0] for row in cursor.fetchall()]
+    prepared = " ".join(ran)
+    for table in (
+        "collection_label",  # the label's INSERT
+        "collection_assignment",  # the draw's INSERT and the lock of the labelled one
+        "collection_slotbucket",  # the pool's locks
+        "collection_enrollment",  # the enrollment's lock and count
+        "interventions_prompt",  # the pair's texts
+    ):
+        assert table in prepared, table
+    assert "INSERT INTO collection_label" in prepared
