@@ -31,6 +31,16 @@ _BOLD = re.compile(r"\*\*[^*\n]+\*\*")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?![\w])")
 
 
+def featuriser_fingerprint() -> str:
+    """A digest of every pattern the features count, the lexicons of
+    ``interventions.measures`` included. Those lexicons are tuned for the manipulation
+    checks and may change; a model's weights mean something only for the features they
+    were trained on, so a model is stored with this digest and refused under another."""
+    patterns = (_WORD, _MARKDOWN_LINE, _BOLD, _NUMBER, HEDGES, POLITENESS, FLATTERY)
+    text = "\n".join(f"{p.pattern}/{p.flags}" for p in patterns)
+    return f"{zlib.crc32(text.encode()):08x}"
+
+
 def text_features(text: str) -> np.ndarray:
     words = _WORD.findall(text.lower())
     dense = [
@@ -118,6 +128,7 @@ class TextRewardModel:
     def to_json(self) -> dict:
         return {
             "features": FEATURES,
+            "fingerprint": featuriser_fingerprint(),
             "hash_dim": HASH_DIM,
             "dense": list(DENSE),
             "weights": [float(v) for v in self.weights],
@@ -131,6 +142,14 @@ class TextRewardModel:
             raise ValueError(
                 f"these parameters are for features {data.get('features')!r}; "
                 f"this version reads {FEATURES!r}: train the model again"
+            )
+        # Stored before fingerprints were: read as they are (nothing to compare).
+        stored = data.get("fingerprint")
+        if stored is not None and stored != featuriser_fingerprint():
+            raise ValueError(
+                f"these parameters were trained on features whose word lists or patterns "
+                f"have changed since (fingerprint {stored}, now "
+                f"{featuriser_fingerprint()}): train the model again"
             )
         return cls(np.asarray(data["weights"], dtype=float), float(data["l2"]), int(data["pairs"]))
 

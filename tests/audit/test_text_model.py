@@ -113,3 +113,23 @@ def test_exports_are_read_in_both_trl_forms_and_bad_lines_are_named():
         preference_pairs_read([])
     with pytest.raises(ValueError, match="newer|features"):
         TextRewardModel.from_json({"features": "v0", "hash_dim": 3})
+
+
+def test_a_model_is_refused_once_the_word_lists_it_was_trained_on_change(monkeypatch):
+    import re
+
+    from audit import text_model
+
+    chosen = ["Perhaps this works, thanks.", "A long and careful answer with 3 steps."]
+    rejected = ["No.", "Great question! Maybe."]
+    stored = json.loads(json.dumps(text_model_train(chosen, rejected, l2=1.0).to_json()))
+    assert TextRewardModel.from_json(stored).pairs == 2
+    # interventions.measures tunes its hedges for the manipulation checks: one more word.
+    monkeypatch.setattr(
+        text_model, "HEDGES", re.compile(text_model.HEDGES.pattern + "|arguably", re.IGNORECASE)
+    )
+    with pytest.raises(ValueError, match="have changed since .*train the model again"):
+        TextRewardModel.from_json(stored)
+    # Parameters stored before fingerprints existed are read as they are.
+    legacy = {k: v for k, v in stored.items() if k != "fingerprint"}
+    assert TextRewardModel.from_json(legacy).pairs == 2
