@@ -129,8 +129,8 @@ def _prepared(
     remembered and runs as it is, as are statements with parameters of types not in
     ``_DECLARED``. Nothing is prepared when the connection logs queries (DEBUG, tests
     counting queries: the log shows the SQL, not a name) or with
-    ``DB_PREPARED_STATEMENTS`` off (a pooler that cannot hold them, PgBouncer before
-    1.21 in transaction mode)."""
+    ``DB_PREPARED_STATEMENTS`` off (behind a pooler in transaction mode, whose server
+    connections change under a client)."""
     if not settings.DB_PREPARED_STATEMENTS or database.queries_logged:
         return list(statements)
     known: _Names | None = getattr(database, "_counterpoint_prepared", None)

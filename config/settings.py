@@ -131,9 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The annotator hot path runs its statements prepared on PostgreSQL, once per connection
-# (collection.engine_sql). Turn it off behind a pooler that cannot hold prepared
-# statements (PgBouncer before 1.21 in transaction mode).
+# The annotator hot path runs its statements prepared on PostgreSQL (SQL PREPARE, once
+# per connection: collection.engine_sql). Turn it off behind a pooler in transaction
+# mode, which hands each transaction any server connection.
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
