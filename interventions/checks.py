@@ -115,7 +115,7 @@ def _sentences(tokens: list[Token]) -> list[list[Token]]:
 
 
 def _repeats_removed(
-    control: list[Token], treated: list[Token]
+    control: list[Token], treated: list[Token], *, net_only: bool = False
 ) -> tuple[list[Token], list[Token], list[tuple[list[Token], list[Token]]]]:
     """Both sides' unmasked tokens without the sentences that one side adds or drops as a
     copy of a sentence the other side says (a restatement added, a repeated sentence
@@ -128,6 +128,15 @@ def _repeats_removed(
     keys = [[k for k, _ in side] for side in sides]
     present = [set(k) for k in keys]
     skipped: list[set[int]] = [set(), set()]
+    # With ``net_only``, a side counts as adding or dropping no more copies than it has
+    # sentences over the other: when the alignment pairs an edit of a repeated passage
+    # with the wrong copy, the edit is still read as an edit.
+    unlimited = len(keys[0]) + len(keys[1])
+    budget = (
+        [max(0, len(keys[0]) - len(keys[1])), max(0, len(keys[1]) - len(keys[0]))]
+        if net_only
+        else [unlimited, unlimited]
+    )
     matcher = SequenceMatcher(None, keys[0], keys[1], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
@@ -137,9 +146,12 @@ def _repeats_removed(
         surplus = [max(0, (i2 - i1) - (j2 - j1)), max(0, (j2 - j1) - (i2 - i1))]
         for n, (lo, hi) in enumerate(((i1, i2), (j1, j2))):
             for g in range(lo, hi):
-                if surplus[n] and len(keys[n][g]) >= 3 and keys[n][g] in present[1 - n]:
+                if not (surplus[n] and budget[n]):
+                    break
+                if len(keys[n][g]) >= 3 and keys[n][g] in present[1 - n]:
                     skipped[n].add(g)
                     surplus[n] -= 1
+                    budget[n] -= 1
     kept = [
         [t for g, (_, grp) in enumerate(side) if g not in skipped[n] for t in grp if not t.masked]
         for n, side in enumerate(sides)
@@ -161,8 +173,23 @@ def meaning_failures(
     or quoted text removed, added or replaced; a name dropped from, or new to, the answer,
     or lower-cased. ``exempt`` names classes the intervention may change ("modal" for
     hedging, though never a modal scoping over a negation; "number" for a factual error).
-    Stock and attribute phrases (masked tokens) are left out."""
-    a, b, copies = _repeats_removed(control, treated)
+    Stock and attribute phrases (masked tokens) are left out.
+
+    Copies are read off an alignment of sentences, and in a passage said twice the
+    alignment may pair an edit with the wrong copy. So a change is reported only when it
+    shows under both readings: copies wherever the alignment finds them, and no more
+    copies on a side than it has sentences over the other."""
+    failures = _meaning_failures(control, treated, exempt, net_only=False)
+    if not failures:
+        return failures
+    again = _meaning_failures(control, treated, exempt, net_only=True)
+    return [f for f in failures if f in again]
+
+
+def _meaning_failures(
+    control: list[Token], treated: list[Token], exempt: frozenset[str] | set[str], *, net_only: bool
+) -> list[str]:
+    a, b, copies = _repeats_removed(control, treated, net_only=net_only)
     keys_a, keys_b = [t.key for t in a], [t.key for t in b]
     names_a = {t.text for t in control if t.kind == "word"}
     names_b = {t.text for t in treated if t.kind == "word"}
