@@ -176,14 +176,14 @@ def meaning_failures(
     Stock and attribute phrases (masked tokens) are left out.
 
     Copies are read off an alignment of sentences, and in a passage said twice the
-    alignment may pair an edit with the wrong copy. So a change is reported only when it
-    shows under both readings: copies wherever the alignment finds them, and no more
-    copies on a side than it has sentences over the other."""
+    alignment may pair an edit with the wrong copy. So the pair is rejected only when
+    both readings find a change: copies wherever the alignment finds them (whose reasons
+    are given), and no more copies on a side than it has sentences over the other. The
+    two may word one change differently ("added" against "replaced")."""
     failures = _meaning_failures(control, treated, exempt, net_only=False)
-    if not failures:
-        return failures
-    again = _meaning_failures(control, treated, exempt, net_only=True)
-    return [f for f in failures if f in again]
+    if failures and not _meaning_failures(control, treated, exempt, net_only=True):
+        return []
+    return failures
 
 
 def _meaning_failures(

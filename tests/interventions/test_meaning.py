@@ -297,3 +297,21 @@ def test_a_temperature_scale_swapped_by_a_factual_error_is_no_new_name():
     treated = "Water boils at 212 °C at sea level, so the pot must get that hot."
     assert not any("name" in failure for failure in _meaning(control, treated))
     assert _check("factual-error", control, treated) == ""
+
+
+def test_an_edit_in_a_passage_said_twice_is_read_as_an_edit_of_that_passage():
+    """The sentence alignment may pair the edited copy with the other one; a number
+    changed there is still the factual error it is, and a quantifier changed there is
+    still a change of meaning."""
+    passage = "This one is fine. The rate is 0 today. Most users saw 0 errors."
+    control = f"{passage}\n\n{passage}"
+    # Found by the property test: read against the wrong copy, the edited sentence
+    # looked added, and with it "Most".
+    numbers = control.replace("saw 0 errors", "saw 2 errors", 1)
+    assert _meaning(control, numbers, exempt=frozenset({"number"})) == []
+    assert _meaning(control, numbers) != []
+    # Read either way, a restrictive word changed: one reading says "added 'All'", the
+    # other "replaced 'Most' -> 'All'"; the pair is rejected.
+    restrictive = control.replace("Most users", "All users", 1)
+    reasons = _meaning(control, restrictive)
+    assert any(r.startswith("meaning: restrictive word") and "'All'" in r for r in reasons)
