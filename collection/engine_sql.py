@@ -12,7 +12,7 @@ transactions serialise writers instead).
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -112,7 +112,7 @@ PREPARED_MAX = 64
 @dataclass
 class _Names:
     connection: object  # the psycopg connection the statements are prepared on
-    names: dict[tuple[str, tuple[str, ...]], str]
+    names: dict[tuple[str, tuple[str, ...]], str]  # -> its EXECUTE, "" if refused
     made: int = 0  # names are never reused: a failed PREPARE may have left one behind
 
 
@@ -140,40 +140,47 @@ def _prepared(
     out = []
     for sql, params in statements:
         declared = _declared(params)
-        parts = sql.split("%s")
-        if declared is None or len(parts) != len(params) + 1 or "%" in "".join(parts):
+        numbered = _numbered(sql)
+        if declared is None or numbered is None or numbered[1] != len(params):
             out.append((sql, params))
             continue
         key = (sql, declared)
         if key not in known.names and len(known.names) < PREPARED_MAX:
-            known.names[key] = _prepare(database, cursor, known, parts, declared)
-        name = known.names.get(key)
-        if name:
-            marks = f"({', '.join(['%s'] * len(params))})" if params else ""
-            out.append((f"EXECUTE {name}{marks}", params))
-        else:
-            out.append((sql, params))
+            known.names[key] = _prepare(database, cursor, known, numbered[0], declared)
+        execute = known.names.get(key)
+        out.append((execute, params) if execute else (sql, params))
     return out
+
+
+@lru_cache(maxsize=256)
+def _numbered(sql: str) -> tuple[str, int] | None:
+    """The statement with its ``%s`` placeholders numbered ``$1``, ``$2``... as PREPARE
+    takes them, and how many there are; None if it holds any other ``%`` (parsed once per
+    text: the hot path runs the same few statements)."""
+    parts = sql.split("%s")
+    if "%" in "".join(parts):
+        return None
+    numbered = "".join(f"{part}${k}" for k, part in enumerate(parts[:-1], 1)) + parts[-1]
+    return numbered, len(parts) - 1
 
 
 def _prepare(
     database: BaseDatabaseWrapper,
     cursor: Any,
     known: _Names,
-    parts: list[str],
+    numbered: str,
     declared: tuple[str, ...],
 ) -> str:
-    """PREPARE the statement split at its placeholders; its name, or "" if refused."""
+    """PREPARE the statement; the EXECUTE that runs it, or "" if the server refused."""
     known.made += 1  # a name is never reused: PREPARE outlives a rolled-back transaction
     name = f"counterpoint_{known.made}"
-    numbered = "".join(f"{part}${k}" for k, part in enumerate(parts[:-1], 1)) + parts[-1]
     types = f"({', '.join(declared)})" if declared else ""
     try:
         with transaction.atomic(using=database.alias):
             cursor.execute(f"PREPARE {name}{types} AS {numbered}")
     except ProgrammingError:
         return ""
-    return name
+    return f"EXECUTE {name}({', '.join(['%s'] * len(declared))})" if declared else f"EXECUTE {name}"
 
 
 def _declared(params: Sequence[Any]) -> tuple[str, ...] | None:

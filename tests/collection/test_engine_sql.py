@@ -6,6 +6,10 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from collection.engine_sql import execute_batch
+from collection.selectors import pair_texts
+from collection.services import assignment_next
+from tests.collection.helpers import submit
+from tests.factories import enrollment_make, stimulus_set_make, study_make
 from tests.services import HOW_TO_RUN_SERVICES, require
 
 # Each test starts a connection of its own, so none runs inside the test's transaction.
@@ -105,11 +109,6 @@ def test_prepared_statements_can_be_switched_off(settings):
 def test_every_statement_of_a_label_and_the_next_draw_runs_prepared():
     """The hot path's own statements: none falls back to being planned on every run (a
     parameter type missing from the declared ones would)."""
-    from collection.selectors import pair_texts
-    from collection.services import assignment_next
-    from tests.collection.helpers import submit
-    from tests.factories import enrollment_make, stimulus_set_make, study_make
-
     study = study_make(stimulus_set=stimulus_set_make(prompts=6))
     enrollment = enrollment_make(study)
     connection.close()
