@@ -29,7 +29,9 @@ _RESEARCHER_ERRORS = {
 
 def researcher_api_errors(result: dict, generator, request, public) -> dict:
     """Document the researcher API's error answers on each of its operations: 400 (a
-    field's errors, or a detail) on writes, and the ones every view gives."""
+    field's errors, or a detail) on writes, 415 where a body is read (a body without its
+    Content-Type, or of one not listed, is refused before any field is read), and the ones
+    every view gives. The annotator API reads every body as JSON (a 400 when it is not)."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
@@ -46,6 +48,15 @@ def researcher_api_errors(result: dict, generator, request, public) -> dict:
                     {
                         "description": "the request is not valid: per field, or a detail",
                         "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                )
+            if "requestBody" in operation:
+                listed = ", ".join(sorted(operation["requestBody"].get("content", {})))
+                responses.setdefault(
+                    "415",
+                    {
+                        "description": f"the body's Content-Type is not one it reads: {listed}",
+                        "content": {"application/json": {"schema": _DETAIL}},
                     },
                 )
     return result
