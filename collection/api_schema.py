@@ -29,9 +29,10 @@ _RESEARCHER_ERRORS = {
 
 def researcher_api_errors(result: dict, generator, request, public) -> dict:
     """Document the researcher API's error answers on each of its operations: 400 (a
-    field's errors, or a detail) on writes, 415 where a body is read (a body without its
-    Content-Type, or of one not listed, is refused before any field is read), and the ones
-    every view gives. The annotator API reads every body as JSON (a 400 when it is not)."""
+    field's errors, or a detail) on writes and where a query parameter is read; 415 where
+    a body is read (a body without its Content-Type, or of one not listed, is refused
+    before any field is read); and the ones every view gives. The annotator API reads
+    every body as JSON (a 400 when it is not)."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
@@ -42,11 +43,13 @@ def researcher_api_errors(result: dict, generator, request, public) -> dict:
                     code,
                     {"description": why, "content": {"application/json": {"schema": _DETAIL}}},
                 )
-            if method == "post":
+            queried = any(p.get("in") == "query" for p in operation.get("parameters", ()))
+            if method == "post" or queried:
                 responses.setdefault(
                     "400",
                     {
-                        "description": "the request is not valid: per field, or a detail",
+                        "description": "the request is not valid: per field (a body's or a "
+                        "query parameter's), or a detail",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
                 )

@@ -71,15 +71,21 @@ def test_the_api_matches_its_schema_and_never_fails(case, annotator):
     case.call_and_validate(cookies=cookies, headers=headers, checks=CHECKS)
 
 
+def _set_owned(study):
+    """The study's stimulus set, made its owner's (only the owner reviews its pairs)."""
+    stimulus_set = study.stimulus_sets.get()
+    stimulus_set.owner = study.owners.get()
+    stimulus_set.save(update_fields=["owner"])
+    return stimulus_set
+
+
 @pytest.mark.django_db
 def test_a_body_of_a_media_type_not_read_is_refused_with_the_documented_415(annotator):
     # The fuzzer found it by chance (a multipart body that reached the view without its
     # Content-Type); here every researcher API operation that reads a body is sent one of a
     # type it does not read. The annotator API reads any body as JSON (its 400).
     study, cookies, headers = annotator
-    stimulus_set = study.stimulus_sets.get()
-    stimulus_set.owner = study.owners.get()
-    stimulus_set.save(update_fields=["owner"])
+    stimulus_set = _set_owned(study)
     client = Client(HTTP_X_CSRFTOKEN=headers["X-CSRFToken"])
     for name, value in cookies.items():
         client.cookies[name] = value
@@ -102,3 +108,17 @@ def test_a_body_of_a_media_type_not_read_is_refused_with_the_documented_415(anno
         assert response.status_code == 415, (path, response.content)
         assert "text/plain" in response.json()["detail"]
         assert "415" in operation["responses"], path
+
+
+@pytest.mark.django_db
+def test_a_query_parameter_out_of_its_values_is_refused_with_the_documented_400(annotator):
+    # Found by the fuzzer: ?review_status=<not a status> got an undocumented 400.
+    study, _, headers = annotator
+    stimulus_set = _set_owned(study)
+    client = Client(HTTP_AUTHORIZATION=headers["Authorization"])
+    path = "/api/v1/stimulus-sets/{id}/stimuli/"
+    response = client.get(path.format(id=stimulus_set.pk), {"review_status": "T22vIqhx"})
+    assert response.status_code == 400
+    assert "pending" in response.json()["review_status"]
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert "400" in schema["paths"][path]["get"]["responses"]
