@@ -15,7 +15,9 @@ class RefreshRun(models.Model):
         INCREMENTAL = "incremental", "incremental: fold labels past the watermark"
         FULL = "full", "full: rebuild the sums from every label and repair drift"
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="refresh_runs")
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="refresh_runs", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=Kind.choices)
     trigger = models.CharField(
         max_length=20,
@@ -49,7 +51,9 @@ class Estimate(models.Model):
         AMCE = "amce", "attribute effect: P(prefer treated) - 1/2 at balanced position"
         POSITION_BIAS = "position_bias", "position bias: P(the left response wins) - 1/2"
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="estimates")
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="estimates", db_index=False
+    )
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     estimand = models.CharField(max_length=30, choices=Estimand.choices)
     subgroup = models.CharField(
@@ -145,7 +149,7 @@ class AnnotatorSums(models.Model):
     changes one row, so a refresh reads one row per annotator, not every label.
     """
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="+")
     n = models.PositiveIntegerField(help_text="Current labels (attention checks excluded).")

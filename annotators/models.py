@@ -54,7 +54,9 @@ class Annotator(models.Model):
 class CovariateResponse(models.Model):
     """An annotator's answers to a covariate schema, recorded before exposure."""
 
-    annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="covariates")
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.PROTECT, related_name="covariates", db_index=False
+    )
     schema = models.ForeignKey(CovariateSchema, on_delete=models.PROTECT, related_name="+")
     answers = models.JSONField(help_text="Question key -> answer, validated against the schema.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,7 +73,9 @@ class CovariateResponse(models.Model):
 
 
 class ConsentRecord(models.Model):
-    annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="consents")
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.PROTECT, related_name="consents", db_index=False
+    )
     scope = models.CharField(max_length=200, help_text="What was consented to: the study slug.")
     text = models.TextField(help_text="The consent text exactly as shown.")
     given_at = models.DateTimeField(auto_now_add=True)

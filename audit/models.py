@@ -39,7 +39,9 @@ class RewardModel(models.Model):
 class RewardScore(models.Model):
     """A reward model's score of one side of one stimulus; never changed once stored."""
 
-    reward_model = models.ForeignKey(RewardModel, on_delete=models.CASCADE, related_name="scores")
+    reward_model = models.ForeignKey(
+        RewardModel, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
     side = models.CharField(max_length=10, choices=Stimulus.Side.choices)
     score = models.FloatField()
@@ -61,7 +63,7 @@ class AuditResult(models.Model):
     latest whole-sample effect on the same study, and the gap (model minus people)."""
 
     reward_model = models.ForeignKey(RewardModel, on_delete=models.CASCADE, related_name="+")
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     pairs = models.PositiveIntegerField(help_text="Pairs scored on both sides.")
     prompts = models.PositiveIntegerField(help_text="Distinct prompts among them (clusters).")

@@ -261,7 +261,9 @@ class StudyAccess(models.Model):
         READ = "read", "read: results, exports and records"
         EDIT = "edit", "edit: also the study's settings"
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="access")
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="access", db_index=False
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="study_access"
     )
@@ -280,7 +282,9 @@ class StudyAccess(models.Model):
 
 
 class Enrollment(models.Model):
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="enrollments")
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="enrollments", db_index=False
+    )
     annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="enrollments")
     prolific_study_id = models.CharField(max_length=100, blank=True)
     prolific_session_id = models.CharField(max_length=100, blank=True)
@@ -344,7 +348,9 @@ class PracticePair(models.Model):
         RIGHT = "right", "B is better"
         TIE = "tie", "about the same"
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="practice_pairs")
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="practice_pairs", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=1, help_text="Order of the pairs.")
     prompt = models.TextField(help_text="Markdown, shown as the question.")
     left = models.TextField("response A", help_text="Markdown, shown as response A.")
@@ -370,7 +376,7 @@ class PracticeAnswer(models.Model):
     """A participant's answer to a practice pair (append-only, one per pair and person)."""
 
     enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="practice_answers"
+        Enrollment, on_delete=models.PROTECT, related_name="practice_answers", db_index=False
     )
     practice = models.ForeignKey(PracticePair, on_delete=models.PROTECT, related_name="answers")
     choice = models.CharField(max_length=5, choices=PracticePair.Choice.choices)
@@ -419,9 +425,17 @@ class Assignment(models.Model):
     """One stimulus served to one annotator, with the probability of that choice."""
 
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="assignments")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="assignments")
-    annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="+")
-    stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="assignments")
+    # db_index=False where an index of Meta leads with the column: every index is written
+    # on each draw and again when the label marks the row (state is in a partial index).
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    stimulus = models.ForeignKey(
+        Stimulus, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     sequence = models.PositiveIntegerField(
         help_text="0-based position of this assignment in the annotator's sequence."
     )
@@ -505,7 +519,10 @@ class Label(models.Model):
         RIGHT = "right", "right"
         TIE = "tie", "tie"
 
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="labels")
+    # Its index is Meta's (study, id).
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="labels", db_index=False
+    )
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="labels")
     supersedes = models.OneToOneField(
         "self",
@@ -567,7 +584,9 @@ class CheckAnswer(models.Model):
     assignment = models.OneToOneField(
         Assignment, on_delete=models.PROTECT, related_name="check_answer"
     )
-    stimulus = models.ForeignKey(Stimulus, on_delete=models.PROTECT, related_name="+")
+    stimulus = models.ForeignKey(
+        Stimulus, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     identified = models.CharField(
         max_length=5,
         choices=Identified.choices,
@@ -608,7 +627,8 @@ class StimulusSlot(models.Model):
     Moving a stimulus between levels swaps the bucket's last row into its place.
     """
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    # Indexed by slot_once_per_study, which leads with it; a move rewrites every index.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
     stimulus = models.ForeignKey(Stimulus, on_delete=models.CASCADE, related_name="+")
     cell = models.CharField(
         max_length=200, help_text="Treatment cell, or '!attention' for attention checks."
@@ -633,7 +653,8 @@ class StimulusSlot(models.Model):
 class SlotBucket(models.Model):
     """How many slots a (cell, level) bucket holds. These rows are the engine's lock."""
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    # Indexed by bucket_once, which leads with it.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
     cell = models.CharField(max_length=200)
     level = models.PositiveIntegerField()
     size = models.PositiveIntegerField(default=0)
@@ -651,7 +672,7 @@ class CellTally(models.Model):
     """Running counts per stratum and cell: live assignments (stratified balance) and
     outcome sums of labels (adaptive allocation)."""
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+", db_index=False)
     stratum = models.CharField(max_length=200, blank=True, help_text="Randomisation stratum.")
     cell = models.CharField(max_length=200, help_text="Treatment cell.")
     assigned = models.IntegerField(default=0, help_text="Live assignments in this stratum.")
@@ -690,7 +711,9 @@ class Export(models.Model):
         DONE = "done", "done"
         FAILED = "failed", "failed"
 
-    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="exports")
+    study = models.ForeignKey(
+        Study, on_delete=models.PROTECT, related_name="exports", db_index=False
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -783,7 +806,9 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", "delivered"
         FAILED = "failed", "failed (retries exhausted)"
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(
+        Webhook, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
     event = models.CharField(max_length=30, choices=Webhook.Event.choices)
     delivery_id = models.UUIDField(unique=True, help_text="Sent as X-Counterpoint-Delivery.")
     payload = models.JSONField()

@@ -47,7 +47,9 @@ class Response(models.Model):
         IMPORTED = "imported", "imported"
         TRANSFORMED = "transformed", "transformed by a rule"
 
-    prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="responses")
+    prompt = models.ForeignKey(
+        Prompt, on_delete=models.PROTECT, related_name="responses", db_index=False
+    )
     text = models.TextField(help_text="The response text (markdown), untrusted.")
     model_name = models.CharField(
         max_length=200,
@@ -73,6 +75,7 @@ class Response(models.Model):
         on_delete=models.PROTECT,
         related_name="derived",
         help_text="The response this one was derived from.",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -222,7 +225,9 @@ class Stimulus(models.Model):
         APPROVED = "approved", "approved by a reviewer"
         REJECTED = "rejected", "rejected by a reviewer"
 
-    stimulus_set = models.ForeignKey(StimulusSet, on_delete=models.PROTECT, related_name="stimuli")
+    stimulus_set = models.ForeignKey(
+        StimulusSet, on_delete=models.PROTECT, related_name="stimuli", db_index=False
+    )
     prompt = models.ForeignKey(Prompt, on_delete=models.PROTECT, related_name="+")
     control = models.ForeignKey(
         Response,

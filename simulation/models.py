@@ -21,7 +21,9 @@ class SimulationRun(models.Model):
 
 
 class PlantedEffect(models.Model):
-    run = models.ForeignKey(SimulationRun, on_delete=models.CASCADE, related_name="planted")
+    run = models.ForeignKey(
+        SimulationRun, on_delete=models.CASCADE, related_name="planted", db_index=False
+    )
     intervention = models.ForeignKey(Intervention, on_delete=models.PROTECT, related_name="+")
     effect = models.FloatField(
         help_text="True tau = P(prefer treated) - 1/2 at balanced position: the population "
