@@ -10,9 +10,10 @@ does: POST next once, then POST label after label, each answer carrying the next
 Printed: labels/s, wrk's latency percentiles, the server-side p50/p99 of each endpoint
 (gunicorn's access log), errors and connections closed without a response, the refresh
 lag (newest label id minus the estimates' watermark) sampled every second during the load
-and how long it took to reach 0 after, and the CPU each label cost the web workers,
-PostgreSQL and the refresh worker (from /proc); then the same wrk on a bare DRF one-row insert and
-the loop's requests/s as a share of it.
+and how long it took to reach 0 after, the CPU each label cost the web workers,
+PostgreSQL and the refresh worker (from /proc) and the write-ahead log it cost (every row
+and index entry PostgreSQL wrote, the refresh's included); then the same wrk on a bare
+DRF one-row insert and the loop's requests/s as a share of it.
 
 With ``--label-studio PYTHON`` (the python of a virtualenv with label-studio and gunicorn
 installed; tests/benchmarks/label_studio.py says how), Label Studio is then served the
@@ -195,6 +196,7 @@ def main() -> None:
 
         sampler = threading.Thread(target=sample, daemon=True)
         before, first_line = _labels(deployment), len(web.lines)
+        wal = deployment.sql("SELECT pg_current_wal_lsn()::text")[0][0]
         meter = CpuMeter()
         sampler.start()
         env = {"ANNOTATORS": str(annotators), "THREADS": str(args.annotators), "SLUG": SLUG}
@@ -203,6 +205,10 @@ def main() -> None:
         elapsed = time.monotonic() - started
         stop.set()
         stored = _labels(deployment) - before
+        # Write-ahead log per label: every row and index entry written, the refresh's too.
+        wal_bytes = float(
+            deployment.sql("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", (wal,))[0][0]
+        )
         cpu_loop = meter.per(stored)
         lines = web.lines[first_line:]
         caught_up = time.monotonic()
@@ -261,6 +267,7 @@ def main() -> None:
             f"the load; 0 again {catch_up:.1f} s after it"
         )
     print(f"  CPU ms per label     {cpu_loop}")
+    print(f"  WAL per label        {wal_bytes / max(stored, 1) / 1024:.1f} KiB")
     print(f"bare one-row insert:   {bare['rps']:.0f} requests/s")
     print(f"  CPU ms per request   {cpu_bare}")
     if bare["rps"]:
