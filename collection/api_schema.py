@@ -31,7 +31,8 @@ def researcher_api_errors(result: dict, generator, request, public) -> dict:
     """Document the researcher API's error answers on each of its operations: 400 (a
     field's errors, or a detail) on writes and where a query parameter is read; 415 where
     a body is read (a body without its Content-Type, or of one not listed, is refused
-    before any field is read); and the ones every view gives. The annotator API reads
+    before any field is read); 406 where the answer is JSON and the Accept header admits
+    none; and the ones every view gives. The annotator API reads
     every body as JSON (a 400 when it is not)."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
@@ -42,6 +43,16 @@ def researcher_api_errors(result: dict, generator, request, public) -> dict:
                 responses.setdefault(
                     code,
                     {"description": why, "content": {"application/json": {"schema": _DETAIL}}},
+                )
+            successes = [v for k, v in responses.items() if k.startswith("2")]
+            if all("application/json" in r.get("content", {}) for r in successes):
+                responses.setdefault(
+                    "406",
+                    {
+                        "description": "the Accept header admits no JSON: send "
+                        "application/json, */* or none",
+                        "content": {"application/json": {"schema": _DETAIL}},
+                    },
                 )
             queried = any(p.get("in") == "query" for p in operation.get("parameters", ()))
             if method == "post" or queried:

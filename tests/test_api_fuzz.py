@@ -122,3 +122,28 @@ def test_a_query_parameter_out_of_its_values_is_refused_with_the_documented_400(
     assert "pending" in response.json()["review_status"]
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert "400" in schema["paths"][path]["get"]["responses"]
+
+
+@pytest.mark.django_db
+def test_an_accept_header_without_json_is_refused_with_the_documented_406(annotator):
+    # The export's zip is served whatever the header says (tests/collection/
+    # test_researcher_api.py); every other researcher API answer is JSON.
+    study, _, headers = annotator
+    stimulus_set = _set_owned(study)
+    client = Client(HTTP_AUTHORIZATION=headers["Authorization"])
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    answering = [
+        (path, method, operation)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if path.startswith("/api/v1/") and not path.endswith("/download/")
+    ]
+    assert len(answering) >= 10
+    for path, method, operation in answering:
+        url = path.replace("{slug}", study.slug).replace("{id}", str(stimulus_set.pk))
+        response = getattr(client, method)(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 406, (path, response.content)
+        assert "Accept" in response.json()["detail"]
+        assert "406" in operation["responses"], path
+    download = paths["/api/v1/studies/{slug}/exports/{id}/download/"]["get"]["responses"]
+    assert "406" not in download

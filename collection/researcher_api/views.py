@@ -229,6 +229,12 @@ class ExportDetail(ResearcherView, generics.RetrieveAPIView):
 
 
 class ExportDownload(ResearcherView, APIView):
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # The file is a zip whatever the Accept header says, and its errors are JSON: a
+        # client asking for application/zip, as the schema documents, must not get a 406
+        # from a negotiation that only knows JSON.
+        return super().perform_content_negotiation(request, force=True)
+
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, slug: str, pk: int) -> FileResponse:
         """The finished export's zip (data file, codebook.json, DATACARD.md)."""

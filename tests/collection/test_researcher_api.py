@@ -143,9 +143,15 @@ def test_an_export_is_asked_for_built_and_downloaded_with_the_token(world, tmp_p
     export_build(export_id=export_id)
     detail = owner.get(f"{url}{export_id}/").json()
     assert detail["status"] == "done" and detail["download_url"].endswith(f"/{export_id}/download/")
-    download = owner.get(f"{url}{export_id}/download/")
-    assert download.status_code == 200
-    assert b"".join(download.streaming_content)[:2] == b"PK"  # a zip
+    # Asked for as the schema documents it (a zip), as any client (*/*) or with no Accept.
+    for accept in ("application/zip", "*/*", None):
+        extra = {"HTTP_ACCEPT": accept} if accept else {}
+        download = owner.get(f"{url}{export_id}/download/", **extra)
+        assert download.status_code == 200, accept
+        assert download["Content-Type"] == "application/zip"
+        assert b"".join(download.streaming_content)[:2] == b"PK"  # a zip
+    missing = owner.get(f"{url}{export_id + 1}/download/", HTTP_ACCEPT="application/zip")
+    assert missing.status_code == 404 and "no finished export" in missing.json()["detail"]
     assert _api(world["stranger"]).get(f"{url}{export_id}/download/").status_code == 404
 
 
