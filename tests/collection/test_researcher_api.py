@@ -143,8 +143,9 @@ def test_an_export_is_asked_for_built_and_downloaded_with_the_token(world, tmp_p
     export_build(export_id=export_id)
     detail = owner.get(f"{url}{export_id}/").json()
     assert detail["status"] == "done" and detail["download_url"].endswith(f"/{export_id}/download/")
-    # Asked for as the schema documents it (a zip), as any client (*/*) or with no Accept.
-    for accept in ("application/zip", "*/*", None):
+    # Asked for as the schema documents it (a zip), as any client (*/*), as a browser
+    # link would (text/html first) or with no Accept.
+    for accept in ("application/zip", "*/*", "text/html", None):
         extra = {"HTTP_ACCEPT": accept} if accept else {}
         download = owner.get(f"{url}{export_id}/download/", **extra)
         assert download.status_code == 200, accept
