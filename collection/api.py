@@ -132,8 +132,10 @@ class IsEnrolledAnnotator(BasePermission):
 
 
 class JSONOnly(BaseContentNegotiation):
-    """The annotator API reads and writes JSON only, so there is nothing to negotiate on
-    each request (a body that is not JSON gets the JSON parser's 400)."""
+    """No negotiation: the view's first parser and renderer, whatever the request says.
+    The annotator API reads and writes JSON only (a body that is not JSON gets the JSON
+    parser's 400); the researcher API's export download sends its zip, and its errors as
+    JSON, to any Accept header."""
 
     def select_parser(self, request, parsers):
         return parsers[0]

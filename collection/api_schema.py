@@ -27,50 +27,37 @@ _RESEARCHER_ERRORS = {
 }
 
 
+def _answer(why: str, schema: dict = _DETAIL) -> dict:
+    return {"description": why, "content": {"application/json": {"schema": schema}}}
+
+
 def researcher_api_errors(result: dict, generator, request, public) -> dict:
     """Document the researcher API's error answers on each of its operations: 400 (a
     field's errors, or a detail) on writes and where a query parameter is read; 415 where
     a body is read (a body without its Content-Type, or of one not listed, is refused
     before any field is read); 406 where the answer is JSON and the Accept header admits
-    none; and the ones every view gives. The annotator API reads
-    every body as JSON (a 400 when it is not)."""
+    none; and the ones every view gives. The annotator API reads every body as JSON (a
+    400 when it is not)."""
     for path, operations in result.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
             continue
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code, why in _RESEARCHER_ERRORS.items():
-                responses.setdefault(
-                    code,
-                    {"description": why, "content": {"application/json": {"schema": _DETAIL}}},
-                )
+                responses.setdefault(code, _answer(why))
             successes = [v for k, v in responses.items() if k.startswith("2")]
             if all("application/json" in r.get("content", {}) for r in successes):
-                responses.setdefault(
-                    "406",
-                    {
-                        "description": "the Accept header admits no JSON: send "
-                        "application/json, */* or none",
-                        "content": {"application/json": {"schema": _DETAIL}},
-                    },
-                )
+                why = "the Accept header admits no JSON: send application/json, */* or none"
+                responses.setdefault("406", _answer(why))
             queried = any(p.get("in") == "query" for p in operation.get("parameters", ()))
             if method == "post" or queried:
-                responses.setdefault(
-                    "400",
-                    {
-                        "description": "the request is not valid: per field (a body's or a "
-                        "query parameter's), or a detail",
-                        "content": {"application/json": {"schema": {"type": "object"}}},
-                    },
+                why = (
+                    "the request is not valid: per field (a body's or a query "
+                    "parameter's), or a detail"
                 )
+                responses.setdefault("400", _answer(why, {"type": "object"}))
             if "requestBody" in operation:
                 listed = ", ".join(sorted(operation["requestBody"].get("content", {})))
-                responses.setdefault(
-                    "415",
-                    {
-                        "description": f"the body's Content-Type is not one it reads: {listed}",
-                        "content": {"application/json": {"schema": _DETAIL}},
-                    },
-                )
+                why = f"the body's Content-Type is not one it reads: {listed}"
+                responses.setdefault("415", _answer(why))
     return result

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from collection.access import studies_readable
+from collection.api import JSONOnly
 from collection.exports.services import ExportInvalid, export_file, export_request
 from collection.models import Enrollment, Export, Label, Study
 from collection.researcher_api.auth import AUTHENTICATION, IsResearcher, ResearcherRateThrottle
@@ -229,11 +230,9 @@ class ExportDetail(ResearcherView, generics.RetrieveAPIView):
 
 
 class ExportDownload(ResearcherView, APIView):
-    def perform_content_negotiation(self, request: Request, force: bool = False):
-        # The file is a zip whatever the Accept header says, and its errors are JSON: a
-        # client asking for application/zip, as the schema documents, must not get a 406
-        # from a negotiation that only knows JSON.
-        return super().perform_content_negotiation(request, force=True)
+    # A client asking for application/zip, as the schema documents, must not get the 406
+    # of a negotiation that knows only the JSON renderer (used for its errors).
+    content_negotiation_class = JSONOnly
 
     @extend_schema(responses={(200, "application/zip"): bytes})
     def get(self, request: Request, slug: str, pk: int) -> FileResponse:
