@@ -108,7 +108,9 @@ def test_no_payload_runs_on_any_page(transactional_db, live_server, browser_page
         page.fill("#id_note", PAYLOADS)
         page.click("#about-you")
         for n in range(PAIRS):
-            page.wait_for_selector("#label-form")
+            # The form stays on the page while a label is in flight: wait for the pair
+            # itself, or the clicks below land on the old one as the new one replaces it.
+            page.wait_for_selector(f"text={n} / {PAIRS}")
             _audit(page, dialogs, f"label page {n}")
             page.click("#choice-left")
             page.fill("textarea[name=rationale]", PAYLOADS)
