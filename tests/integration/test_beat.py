@@ -43,9 +43,11 @@ import sys
 import django
 django.setup()
 from django.conf import settings
-from config.celery import app
 name, every, schedule_file = sys.argv[1], float(sys.argv[2]), sys.argv[3]
-app.conf.beat_schedule = {name: {**settings.CELERY_BEAT_SCHEDULE[name], "schedule": every}}
+# Through Django's settings, which the app reads on first use: Celery 5.6 lets the
+# CELERY_-prefixed setting win over an app.conf.beat_schedule set here.
+settings.CELERY_BEAT_SCHEDULE = {name: {**settings.CELERY_BEAT_SCHEDULE[name], "schedule": every}}
+from config.celery import app
 app.start(["beat", "--loglevel=INFO", "--schedule", schedule_file])
 """
 
