@@ -45,7 +45,8 @@ def test_a_worker_holding_a_message_survives_the_broker_going_away():
     worker = Host("worker", command, env)
     worker.start()
     assert worker.process is not None
-    sender = Celery(broker=redis.url())
+    # Not the process's current app: the rest of the suite sends through its own.
+    sender = Celery(broker=redis.url(), set_as_current=False)
 
     def send(name: str, *args: object) -> None:
         sender.send_task(name, args=args, queue=QUEUE)
@@ -73,6 +74,7 @@ def test_a_worker_holding_a_message_survives_the_broker_going_away():
         ran(folder / "last", "the worker to run a task after acknowledging the held one")
         assert worker.process.poll() is None
     finally:
+        sender.close()
         worker.stop()
         redis.close()
         shutil.rmtree(folder, ignore_errors=True)
