@@ -18,6 +18,3 @@ def hold(seconds: float, started: str, done: str) -> None:
 @app.task(name="tests.mark")
 def mark(path: str) -> None:
     Path(path).touch()
-
-
-__all__ = ["app", "hold", "mark"]
