@@ -1,6 +1,10 @@
 from django import forms
 
-from collection.models import CheckAnswer, Label, PracticePair
+from collection.models import CheckAnswer, Label, PracticePair, Study
+
+# Where "How much better?" starts in a study that ignores strength: a choice and Enter are
+# enough there, and the strength does not move the outcome.
+STRENGTH_DEFAULT = 2
 
 
 class LabelForm(forms.Form):
@@ -9,7 +13,6 @@ class LabelForm(forms.Form):
     choice = forms.ChoiceField(choices=Label.Choice.choices, widget=forms.RadioSelect)
     strength = forms.TypedChoiceField(
         coerce=int,
-        initial=2,
         choices=[(1, "slightly better"), (2, "clearly better"), (3, "much better")],
         widget=forms.RadioSelect,
         required=False,
@@ -21,6 +24,17 @@ class LabelForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why? (optional)"}),
     )
     time_on_task_ms = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, study: Study | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        strength = self.fields["strength"]
+        if study is not None and study.strength == Study.Strength.GRADED:
+            # Where the strength grades y, nothing is preselected (a preselected answer
+            # pulls the answers towards itself) and the browser asks for one before it
+            # sends a preference; a tie disables the question, so it is not asked then.
+            strength.widget.attrs["required"] = True
+        else:
+            strength.initial = STRENGTH_DEFAULT
 
     def clean(self):
         data = super().clean() or {}

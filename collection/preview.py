@@ -73,7 +73,7 @@ def preview_page(request: HttpRequest, study: Study, page: str) -> HttpResponse:
             raise Http404("no pair of this study has passed its checks yet")
         context.update(
             form=LabelForm(
-                initial={"assignment_id": 0, "submission_id": uuid.uuid4(), "strength": 2}
+                initial={"assignment_id": 0, "submission_id": uuid.uuid4()}, study=study
             ),
             prompt_html=markdown_render(stimulus.prompt.text),
             left_html=markdown_render(stimulus.control.text),

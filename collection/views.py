@@ -371,7 +371,15 @@ class _PairPage:
     template: str
     incomplete: str  # the message for a form sent without its answers
     submit: Callable[[int, dict], LabelResult]
-    initial: dict
+    blank: Callable[[Study, dict], forms.Form]  # the form a pair is shown with
+
+
+def _label_blank(study: Study, initial: dict) -> forms.Form:
+    return LabelForm(initial=initial, study=study)  # it asks strength as the study grades it
+
+
+def _check_blank(study: Study, initial: dict) -> forms.Form:
+    return CheckForm(initial=initial)
 
 
 def _label_submit(enrollment_id: int, data: dict) -> LabelResult:
@@ -385,11 +393,11 @@ def _check_submit(enrollment_id: int, data: dict) -> LabelResult:
 PAIR_PAGES = {
     Study.Kind.PREFERENCE: _PairPage(
         LabelForm, "collection/label.html",
-        "Choose which response is better before submitting.", _label_submit, {"strength": 2},
+        "Choose which response is better before submitting.", _label_submit, _label_blank,
     ),
     Study.Kind.PRETEST: _PairPage(
         CheckForm, "collection/pretest.html",
-        "Answer both questions before submitting.", _check_submit, {},
+        "Answer both questions before submitting.", _check_submit, _check_blank,
     ),
 }  # fmt: skip
 
@@ -430,10 +438,10 @@ def label(request: HttpRequest, slug: str) -> HttpResponse:
     if assignment is None:
         return redirect("collection:done", slug)
     texts = pair_texts(assignment=assignment)
-    initial = {"assignment_id": assignment.pk, "submission_id": uuid.uuid4(), **kind.initial}
+    initial = {"assignment_id": assignment.pk, "submission_id": uuid.uuid4()}
     context = {
         "study": enrollment.study,
-        "form": kind.form(initial=initial),
+        "form": kind.blank(enrollment.study, initial),
         "prompt_html": markdown_render(texts.prompt),
         "left_html": markdown_render(texts.left),
         "right_html": markdown_render(texts.right),

@@ -186,3 +186,37 @@ def test_forged_label_post_is_refused(client, study):
     )
     assert b"not assigned to you" in response.content
     assert not Label.objects.exists()
+
+
+def _strength_inputs(html: str) -> list[str]:
+    return re.findall(r'<input type="radio" name="strength"[^>]*>', html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("mode", [Study.Strength.IGNORE, Study.Strength.GRADED])
+def test_the_strength_question_starts_empty_only_where_it_grades_the_outcome(
+    client, stimulus_set, mode
+):
+    study = study_make(stimulus_set=stimulus_set, labels_per_annotator=2, strength=mode)
+    response = _enter(client, study)
+    client.post(response.url, {"agree": "on"})
+    html = client.get(reverse("collection:label", args=[study.slug])).content.decode()
+    inputs = _strength_inputs(html)
+    assert len(inputs) == 3
+    checked = [re.search(r'value="(\d)"', tag).group(1) for tag in inputs if "checked" in tag]
+    required = [tag for tag in inputs if "required" in tag]
+    if mode == Study.Strength.GRADED:
+        assert checked == [] and len(required) == 3
+    else:
+        assert checked == ["2"] and required == []
+    # Either way, a preference posted without a strength is refused and stores nothing.
+    refused = client.post(
+        reverse("collection:label", args=[study.slug]),
+        {
+            "assignment_id": _field(html, "assignment_id"),
+            "submission_id": _field(html, "submission_id"),
+            "choice": "left",
+        },
+    )
+    assert refused.url == reverse("collection:label", args=[study.slug])
+    assert not Label.objects.exists()

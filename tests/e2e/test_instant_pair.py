@@ -4,7 +4,7 @@ strength question off for a tie; and the plain form with JavaScript off."""
 import pytest
 from django.db import connections
 
-from collection.models import Label
+from collection.models import Label, Study
 from collection.services.labels import TIE_STRENGTH
 from tests.e2e.browser import SCREENSHOTS, accessible
 from tests.factories import study_make
@@ -122,5 +122,36 @@ def test_with_javascript_off_the_form_posts_as_a_page(stimulus_set, live_server,
             ("tie", TIE_STRENGTH),
             ("right", 2),
         ]
+    finally:
+        connections.close_all()
+
+
+def test_a_graded_study_asks_the_strength_on_every_pair(stimulus_set, live_server, page):
+    try:
+        study = study_make(
+            stimulus_set=stimulus_set,
+            labels_per_annotator=2,
+            completion_url_template="",
+            strength=Study.Strength.GRADED,
+        )
+        _to_label_page(page, live_server.url, study.slug)
+        _ready(page)
+        for pair, (key, level) in enumerate([("a", "3"), ("b", "1")], start=1):
+            page.wait_for_selector(f"text={pair - 1} / 2")
+            assert page.locator('input[name="strength"]:checked').count() == 0
+            page.keyboard.press(key)
+            page.keyboard.press("Enter")  # no strength yet: the browser holds the form
+            page.wait_for_selector("#label-status.error")
+            assert "how much better" in page.inner_text("#label-status")
+            assert Label.objects.count() == pair - 1
+            if pair == 1:
+                SCREENSHOTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / "label-graded-strength-missing.png"))
+                accessible(page)
+            page.keyboard.press(level)
+            page.keyboard.press("Enter")
+        page.wait_for_selector("#completion-code")
+        labels = list(Label.objects.order_by("pk"))
+        assert [(lb.choice, lb.strength) for lb in labels] == [("left", 3), ("right", 1)]
     finally:
         connections.close_all()

@@ -40,6 +40,10 @@ def _annotate(browser, base: str, pretest, good_pk: int, shot: str | None) -> No
             page.screenshot(path=str(SCREENSHOTS / shot), full_page=False)
             accessible(page)
         good = shown.stimulus_id == good_pk
+        if i == 0:  # sent unanswered: held back by the browser, and the page says why
+            page.click("#submit")
+            page.wait_for_selector("#label-status.error")
+            assert page.inner_text("#label-status").endswith("Answer every question, then submit.")
         page.check(f"#identified-{treated if good else control}")
         page.check("#same-yes" if good else "#same-no")
         page.click("#submit")

@@ -11,6 +11,9 @@
   var status = document.getElementById("label-status");
   var strength = document.getElementById("strength");
   var heading = document.getElementById("pair-heading");
+  // The strength the server preselected (none where the study grades y by it): each new
+  // pair starts from it again.
+  var strengthDefault = chosen("strength");
   var busy = false;
   // B for response B (L, the old key for the right-hand side, still works).
   var keys = { a: "choice-left", b: "choice-right", l: "choice-right", t: "choice-tie" };
@@ -62,8 +65,9 @@
     field("assignment_id").value = pair.assignment_id;
     field("submission_id").value = newId();
     form.querySelectorAll('input[name="choice"]').forEach(function (input) { input.checked = false; });
-    var middle = form.querySelector('input[name="strength"][value="2"]');
-    if (middle) { middle.checked = true; }
+    form.querySelectorAll('input[name="strength"]').forEach(function (input) {
+      input.checked = input.value === strengthDefault;
+    });
     field("rationale").value = "";
     syncStrength();
     showProgress(progress);
@@ -136,6 +140,15 @@
       form.requestSubmit();
     }
   });
+  // The browser holds back a form with a question unanswered (the strength, too, where a
+  // graded study requires it); the status line says what is missing as well.
+  var missing = {
+    choice: "Choose which response is better, then submit.",
+    strength: "Say how much better the chosen response is (keys 1-3), then submit."
+  };
+  form.addEventListener("invalid", function (event) {
+    say(missing[event.target.name] || "Answer every question, then submit.", true);
+  }, true);
   form.addEventListener("submit", function (event) {
     field("time_on_task_ms").value = Math.round(performance.now() - shown);
     if (!window.fetch || !form.dataset.labelUrl) {
