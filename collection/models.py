@@ -111,7 +111,9 @@ class Study(models.Model):
         max_length=10,
         choices=Strength.choices,
         default=Strength.IGNORE,
-        help_text="Whether the stated strength of a preference grades the outcome y.",
+        help_text="Whether the stated strength of a preference grades the outcome y. "
+        "Graded: the label page preselects no strength and asks for one; ignored: it "
+        "starts at 'clearly better'.",
     )
     estimand = models.CharField(
         max_length=10,
