@@ -27,6 +27,7 @@ each.
 import argparse
 import os
 import re
+import runpy
 import statistics
 import subprocess
 import sys
@@ -176,10 +177,13 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=20_000, help="stimuli in the study")
     parser.add_argument("--label-studio", metavar="PYTHON", help="compare with Label Studio")
     args = parser.parse_args()
-    workers = str(2 * os.cpu_count() + 1)  # deploy/gunicorn.conf.py's default
+    # The production settings as this environment makes them (WEB_CONCURRENCY and
+    # GUNICORN_THREADS may change them); Label Studio gets the same.
+    conf = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    workers, threads = str(conf["workers"]), str(conf["threads"])
     deployment = Deployment(
         wsgi="tests.benchmarks.bench_assignment:application",
-        web_env={"WEB_CONCURRENCY": workers, "GUNICORN_THREADS": "4"},
+        web_env={"WEB_CONCURRENCY": workers, "GUNICORN_THREADS": threads},
     )
     try:
         deployment.sql("CREATE TABLE bench_row (id bigserial PRIMARY KEY, payload text)")
@@ -233,7 +237,7 @@ def main() -> None:
         )[0]
     finally:
         deployment.close()
-    rival = _label_studio(args, texts, workers) if args.label_studio else {}
+    rival = _label_studio(args, texts, workers, threads) if args.label_studio else {}
     per_route: dict[str, list[int]] = {"next": [], "labels": []}
     statuses: dict[str, int] = {}
     for line in lines:
@@ -243,7 +247,7 @@ def main() -> None:
             statuses[hit.group(3)] = statuses.get(hit.group(3), 0) + 1
     print(
         f"\nlabelling loop: {args.annotators} annotators, {elapsed:.0f} s, "
-        f"{workers} gunicorn workers x 4 threads, load average {os.getloadavg()[0]:.1f}"
+        f"{workers} gunicorn workers x {threads} threads, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"  labels stored        {stored} ({stored / elapsed:.0f} labels/s)")
     print(f"  requests/s (wrk)     {loop['rps']:.0f}")
@@ -283,7 +287,9 @@ def main() -> None:
         )
 
 
-def _label_studio(args: argparse.Namespace, texts: tuple, workers: str) -> dict[str, dict]:
+def _label_studio(
+    args: argparse.Namespace, texts: tuple, workers: str, threads: str
+) -> dict[str, dict]:
     """Label Studio's labels/s under the same wrk: annotations alone, then its loop."""
     studio = LabelStudio(
         args.label_studio,
@@ -291,7 +297,7 @@ def _label_studio(args: argparse.Namespace, texts: tuple, workers: str) -> dict[
         texts=texts,
         tasks=args.pool,
         workers=workers,
-        threads="4",
+        threads=threads,
     )
     figures: dict[str, dict] = {}
     try:

@@ -208,6 +208,8 @@ class Deployment:
         self.redis = OwnRedis()
         self.queue = f"faults-{os.getpid()}"
         self.wsgi = wsgi
+        # Four threads, not production's one: more requests are in flight on each host
+        # when a fault strikes.
         self.web_env = {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", **(web_env or {})}
         self.webs: list[Host] = []
         self.workers: list[Host] = []
