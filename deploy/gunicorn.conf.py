@@ -12,10 +12,9 @@ worker_class = "config.load_shedding.QueueTimedThreadWorker"
 # One thread per process by default: a label request is CPU-bound Python around short
 # database round trips, and threads of one process share its GIL, so a thread holding the
 # study's draw locks waited for the GIL while its siblings ran, and every draw of the study
-# waited behind it. tests/benchmarks/bench_load.py, 64 annotators on 2 cores: server-side
-# p50 17-20 ms and p99 37-44 ms at 1 thread against 90-99 and 246-270 ms at 4, and
-# 215-253 labels/s against 197-215. Raise it where the database is far away (each label
-# waits on about ten round trips) or raise WEB_CONCURRENCY.
+# waited behind it (README, "Load over HTTP", has the figures). Raise it where the
+# database is far away (each label waits on about ten round trips) or raise
+# WEB_CONCURRENCY.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = 30
 graceful_timeout = 30
